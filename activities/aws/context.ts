@@ -1,0 +1,66 @@
+/**
+ * Builds the AwsContext of one request: finds the resource's AWSProvider,
+ * insists it is Ready, resolves its credentials and computes the tags.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { AWSProviderSpec, AWSProviderStatus } from '../../crds/kinds/aws-provider.js';
+import { providerReference } from '../../crds/kind.js';
+import type { AwsRequest } from '../../shared/activities.js';
+import { FailureType, type FailureDetails } from '../../shared/failures.js';
+import { OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
+import { readCustomResource, type KubeClients } from '../kube/client.js';
+import { providerCredentials } from './credentials.js';
+import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
+
+interface Provider {
+  namespace: string;
+  spec: AWSProviderSpec;
+  accountID?: string;
+}
+
+function notReady(reason: string, message: string): ApplicationFailure {
+  const details: FailureDetails = { reason };
+  return ApplicationFailure.create({ type: FailureType.ProviderNotReady, message, nonRetryable: true, details: [details] });
+}
+
+/** The AWSProvider a request uses; an AWSProvider uses itself. */
+async function providerFor(clients: KubeClients, request: AwsRequest): Promise<Provider> {
+  if (request.ref.kind === 'AWSProvider') {
+    return { namespace: request.ref.namespace, spec: request.spec as unknown as AWSProviderSpec };
+  }
+  const ref = providerReference(request.spec as { providerRef: { name: string; namespace?: string } }, request.ref.namespace);
+  const provider = await readCustomResource<AWSProviderSpec, AWSProviderStatus>(clients, ref);
+  const name = `AWSProvider ${ref.namespace}/${ref.name}`;
+  if (!provider) throw notReady('ProviderNotFound', `${name} does not exist`);
+  const status = provider.status;
+  if (!status?.ready || status.observedGeneration !== provider.metadata?.generation) {
+    const why = status?.conditions?.find((c) => c.type === 'Ready')?.message;
+    throw notReady('ProviderNotReady', `${name} is not Ready${why ? `: ${why}` : ''}`);
+  }
+  return { namespace: ref.namespace, spec: provider.spec, ...(status.accountID ? { accountID: status.accountID } : {}) };
+}
+
+/** Context for one activity call; `heartbeat` comes from the activity runtime. */
+export async function awsContextFor(
+  clients: KubeClients,
+  request: AwsRequest,
+  heartbeat: () => void,
+): Promise<AwsContext> {
+  const provider = await providerFor(clients, request);
+  const credentials = await providerCredentials(clients, provider.namespace, provider.spec);
+  const config: AwsClientConfig = {
+    region: provider.spec.region,
+    credentials,
+    maxAttempts: 1,
+    ...(provider.spec.endpoint ? { endpoint: provider.spec.endpoint, forcePathStyle: true } : {}),
+  };
+  const specTags = request.spec.tags as Record<string, string> | undefined;
+  return {
+    resource: { ...request.ref, uid: request.uid },
+    region: provider.spec.region,
+    ...(provider.accountID ? { accountID: provider.accountID } : {}),
+    tags: mergeTags(provider.spec.defaultTags, specTags, { [OWNER_TAG]: ownerTagValue(request.ref) }),
+    client: (clientClass) => new clientClass(config),
+    heartbeat,
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The contract every AWS kind implements. The generic reconcile workflow only
+ * ever sees these four verbs; everything AWS-specific about a kind lives in
+ * one module under `activities/aws/<service>/<resource>.ts`.
+ */
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { ObjectRef } from '../../shared/identity.js';
+import type { ErrorCodes } from './errors.js';
+
+/** JSON value, the only thing that may cross into workflow history. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Configuration every AWS SDK v3 client accepts, built from an AWSProvider. */
+export interface AwsClientConfig {
+  region: string;
+  endpoint?: string;
+  credentials: AwsCredentialIdentityProvider;
+  /** Path-style S3 addressing, needed by local endpoints that have no per-bucket DNS. */
+  forcePathStyle?: boolean;
+  /** 1: retries belong to Temporal, which backs off durably and shows each attempt. */
+  maxAttempts: number;
+}
+
+/** Everything a handler may use: who it works for, where, and how to reach AWS. */
+export interface AwsContext {
+  /** The custom resource being reconciled. */
+  resource: ObjectRef & { uid: string };
+  region: string;
+  /** Account of the provider, when STS has told us. */
+  accountID?: string;
+  /** Tags every created resource must carry: provider defaultTags, then spec tags, then the owner tag. */
+  tags: Record<string, string>;
+  /** Builds an SDK client for the provider; tests pass a stub here. */
+  client<C>(clientClass: new (config: AwsClientConfig) => C): C;
+  /** Reports liveness from a long call so a dead worker is noticed quickly. */
+  heartbeat(): void;
+}
+
+/**
+ * What observe found. `exists: false` is an answer, not an error. Everything
+ * here is written to workflow history, so it holds no secret and stays small.
+ */
+export interface Observation {
+  exists: boolean;
+  /** The AWS resource matches `desired` in every field the operator manages. */
+  upToDate: boolean;
+  /** The resource can be used (created and in its available state). */
+  ready: boolean;
+  /** AWS's own lifecycle state when it has one (pending, available, deleting…). */
+  state?: string;
+  /** Readable field-level differences, e.g. `versioning: Suspended -> Enabled`. */
+  differences: string[];
+  /** The AWS resource exists but carries another custom resource's owner tag. */
+  ownedBy?: string;
+  /** Kind-specific status fields (bucketName, arn, queueURL…). */
+  status: { [key: string]: JsonValue };
+}
+
+/** Result of a delete call: gone already, or AWS is still removing it. */
+export type DeleteOutcome = 'Deleted' | 'Deleting';
+
+/** Observe / create / update / delete of one AWS kind. */
+export interface ResourceHandler<Spec> {
+  kind: string;
+  /** Error codes with a meaning specific to this kind. */
+  errorCodes?: ErrorCodes;
+  /** Reads the AWS resource. Never throws for "not found"; returns `exists: false`. */
+  observe(context: AwsContext, desired: Spec): Promise<Observation>;
+  /**
+   * Creates the AWS resource with `context.tags`. Must be safe to call again
+   * after a crash: it finds what an earlier attempt created instead of making
+   * a second one.
+   */
+  create(context: AwsContext, desired: Spec): Promise<void>;
+  /** Brings an existing resource in line with `desired`, fixing only what differs. */
+  update(context: AwsContext, desired: Spec, observed: Observation): Promise<void>;
+  /** Deletes the AWS resource and whatever it needs gone first. Idempotent. */
+  delete(context: AwsContext, desired: Spec): Promise<DeleteOutcome>;
+}
+
+/** Merges tags the way every kind does: later sources win. */
+export function mergeTags(...sources: Array<Record<string, string> | undefined>): Record<string, string> {
+  return Object.assign({}, ...sources.filter(Boolean)) as Record<string, string>;
+}

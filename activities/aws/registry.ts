@@ -1,0 +1,24 @@
+/**
+ * Kind → handler. Adding a kind is one module and one line here; no
+ * workflow, watcher or worker code changes.
+ */
+import type { ResourceHandler } from './handler.js';
+import { bucketHandler } from './s3/bucket.js';
+import { queueHandler } from './sqs/queue.js';
+import { providerHandler } from './sts/provider.js';
+
+// Each handler is typed by its own spec; the registry erases that because
+// specs arrive as JSON already checked against the kind's schema.
+const handlers = new Map<string, ResourceHandler<never>>(
+  [providerHandler, bucketHandler, queueHandler].map((handler) => [handler.kind, handler as ResourceHandler<never>]),
+);
+
+export function handlerFor(kind: string): ResourceHandler<never> {
+  const handler = handlers.get(kind);
+  if (!handler) throw new Error(`no AWS handler for kind ${kind}`);
+  return handler;
+}
+
+export function handledKinds(): string[] {
+  return [...handlers.keys()];
+}

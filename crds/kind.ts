@@ -1,0 +1,67 @@
+import type { Static, TObject } from '@sinclair/typebox';
+import type { DeletionPolicy, ValidationRule } from './schema.js';
+
+/** A column of `kubectl get`. */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'boolean' | 'date' | 'integer' | 'number';
+  jsonPath: string;
+  description?: string;
+  /** 0 shows in `kubectl get`, 1 only with `-o wide`. */
+  priority?: number;
+}
+
+/** Identity of one custom resource. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Everything Kubernetes-facing about one kind: its schemas (the single source
+ * of its TypeScript types and its CRD), how `kubectl get` shows it, and which
+ * other custom resources its spec points at.
+ */
+export interface KindDefinition<Spec extends TObject = TObject, Status extends TObject = TObject> {
+  kind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  description: string;
+  spec: Spec;
+  status: Status;
+  /**
+   * Policy when the spec has no deletionPolicy. Kinds that own no AWS
+   * resource (AWSProvider) use Orphan, so their deletion never calls AWS.
+   */
+  defaultDeletionPolicy?: DeletionPolicy;
+  /** Cross-field rules on the spec, checked by the API server at apply time. */
+  specRules?: ValidationRule[];
+  printerColumns: PrinterColumn[];
+  /** The custom resources this spec refers to; the watcher wakes this resource when one of them changes. */
+  references(spec: Static<Spec>, namespace: string): ObjectRef[];
+}
+
+/** Identity function that keeps the literal types of a kind definition. */
+export function defineKind<Spec extends TObject, Status extends TObject>(
+  definition: KindDefinition<Spec, Status>,
+): KindDefinition<Spec, Status> {
+  return definition;
+}
+
+/** The `providerRef` every AWS kind has, resolved against the resource's namespace. */
+export function providerReference(spec: { providerRef: { name: string; namespace?: string } }, namespace: string): ObjectRef {
+  return { kind: 'AWSProvider', namespace: spec.providerRef.namespace ?? namespace, name: spec.providerRef.name };
+}
+
+/** Printer columns shared by every kind. */
+export const readyColumn: PrinterColumn = { name: 'Ready', type: 'boolean', jsonPath: '.status.ready' };
+export const phaseColumn: PrinterColumn = { name: 'Phase', type: 'string', jsonPath: '.status.phase' };
+export const reasonColumn: PrinterColumn = {
+  name: 'Reason',
+  type: 'string',
+  jsonPath: `.status.conditions[?(@.type=="Ready")].reason`,
+  priority: 1,
+};
+export const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };

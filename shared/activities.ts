@@ -1,0 +1,81 @@
+/**
+ * The activity contract between the reconcile workflow and the worker.
+ * Types only: the workflow bundle must not pull in Node or SDK code.
+ */
+import type { DeletionPolicy } from '../crds/schema.js';
+import type { DeleteOutcome, JsonValue, Observation } from '../activities/aws/handler.js';
+import type { ObjectRef } from './identity.js';
+
+export type { DeleteOutcome, JsonValue, Observation };
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** The custom resource as the workflow needs it; no status, no secrets. */
+export interface LoadedResource {
+  uid: string;
+  generation: number;
+  deleting: boolean;
+  hasFinalizer: boolean;
+  deletionPolicy: DeletionPolicy;
+  spec: JsonObject;
+  /** Set when the stored spec fails the kind's schema (e.g. written under an older CRD). */
+  invalid?: string;
+}
+
+/** A Kubernetes condition as the workflow writes it. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+/** The status the workflow writes; kind-specific fields come from observe. */
+export interface ResourceStatus {
+  ready: boolean;
+  phase: string;
+  observedGeneration?: number;
+  lastSyncTime: string;
+  conditions: Condition[];
+  [field: string]: JsonValue | Condition[] | undefined;
+}
+
+export interface KubeEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** Which resource an AWS activity works on, and the spec to apply. */
+export interface AwsRequest {
+  ref: ObjectRef;
+  uid: string;
+  spec: JsonObject;
+}
+
+/** Activities that talk to the Kubernetes API. */
+export interface KubeActivities {
+  /** The resource, or null when it no longer exists. */
+  loadResource(ref: ObjectRef): Promise<LoadedResource | null>;
+  /** Adds the finalizer; false when the object with this uid is gone. */
+  addFinalizer(ref: ObjectRef, uid: string): Promise<boolean>;
+  /** Removes the finalizer, letting Kubernetes delete the object. */
+  removeFinalizer(ref: ObjectRef, uid: string): Promise<void>;
+  /** Merge-patches the status subresource. */
+  patchStatus(ref: ObjectRef, uid: string, status: ResourceStatus): Promise<void>;
+  /** Records a Kubernetes Event on the resource. */
+  recordEvent(ref: ObjectRef, uid: string, event: KubeEvent): Promise<void>;
+}
+
+/** Activities that talk to AWS through the kind's handler. */
+export interface AwsActivities {
+  observeResource(request: AwsRequest): Promise<Observation>;
+  createResource(request: AwsRequest): Promise<void>;
+  updateResource(request: AwsRequest, observed: Observation): Promise<void>;
+  deleteResource(request: AwsRequest): Promise<DeleteOutcome>;
+}
+
+export type ReconcileActivities = KubeActivities & AwsActivities;

@@ -1,0 +1,19 @@
+/**
+ * Failure types that activities raise and the workflow tells apart. They
+ * travel as Temporal ApplicationFailure types, so they are plain strings.
+ */
+export const FailureType = {
+  /** The spec (or the account) must change; not retried until it does. */
+  Terminal: 'Terminal',
+  /** The AWSProvider is missing or not Ready; the resource waits for it. */
+  ProviderNotReady: 'ProviderNotReady',
+  /** A transient AWS or network failure; Temporal retries it with backoff. */
+  Retryable: 'Retryable',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Details attached to a Terminal or ProviderNotReady failure, for conditions and Events. */
+export interface FailureDetails {
+  /** CamelCase reason for the Ready condition, e.g. the AWS error name. */
+  reason: string;
+}

@@ -1,0 +1,157 @@
+/**
+ * Turns what the watches see into Temporal calls:
+ * - a new object, a new generation, a deletion request, or any object on the
+ *   first list → `signalWithStart` of that object's reconcile workflow;
+ * - a status change of an object others refer to → `dependencyChanged` to
+ *   each of them, so a resource waiting on its provider proceeds at once;
+ * - status-only and metadata-only updates of the object itself → nothing,
+ *   so the workflow's own status patches never loop back into it.
+ */
+import type { CustomResource } from '../activities/kube/client.js';
+import { kindDefinition } from '../crds/index.js';
+import type { ObjectRef } from '../shared/identity.js';
+import { workflowIdFor } from '../shared/identity.js';
+import type { ResourceChange } from '../workflows/messages.js';
+
+/** The Temporal side of the watcher, small so it can be faked in tests. */
+export interface WorkflowGateway {
+  /**
+   * Signals the resource's workflow; with `start`, starts it when none runs.
+   * Without `start`, a workflow that is not running is not an error.
+   */
+  resourceChanged(ref: ObjectRef, change: ResourceChange, start: boolean): Promise<void>;
+  /** Signals a running workflow that a dependency changed; no-op when none runs. */
+  dependencyChanged(dependent: ObjectRef, dependency: ObjectRef): Promise<void>;
+}
+
+interface Seen {
+  uid: string;
+  generation: number;
+  deleting: boolean;
+  /** Status without its timestamps: what dependents care about. */
+  statusFingerprint: string;
+}
+
+function refOf(kind: string, object: CustomResource): ObjectRef {
+  return { kind, namespace: object.metadata?.namespace ?? 'default', name: object.metadata?.name ?? '' };
+}
+
+function fingerprint(status: Record<string, unknown> | undefined): string {
+  if (!status) return '';
+  const { lastSyncTime: _ignored, conditions, ...rest } = status as { lastSyncTime?: unknown; conditions?: unknown };
+  const stable = Array.isArray(conditions)
+    ? conditions.map((c: Record<string, unknown>) => ({ type: c.type, status: c.status, reason: c.reason }))
+    : undefined;
+  return JSON.stringify({ ...rest, conditions: stable });
+}
+
+export class Dispatcher {
+  private readonly seen = new Map<string, Seen>();
+  /** dependency workflow ID → workflow IDs (and refs) of resources that refer to it. */
+  private readonly dependents = new Map<string, Map<string, ObjectRef>>();
+  /** workflow ID → dependency workflow IDs it was indexed under, to un-index on change. */
+  private readonly dependenciesOf = new Map<string, string[]>();
+  private readonly listedOnce = new Set<string>();
+  /** Signals that failed and are retried by `retryFailed`. */
+  private readonly failed = new Map<string, { ref: ObjectRef; change: ResourceChange; start: boolean }>();
+
+  constructor(
+    private readonly gateway: WorkflowGateway,
+    private readonly onError: (message: string, error: unknown) => void,
+  ) {}
+
+  upsert(kind: string, object: CustomResource, listed: boolean): void {
+    const ref = refOf(kind, object);
+    const id = workflowIdFor(ref);
+    const metadata = object.metadata ?? {};
+    const now: Seen = {
+      uid: metadata.uid ?? '',
+      generation: metadata.generation ?? 0,
+      deleting: Boolean(metadata.deletionTimestamp),
+      statusFingerprint: fingerprint(object.status as Record<string, unknown> | undefined),
+    };
+    const before = this.seen.get(id);
+    this.seen.set(id, now);
+    this.index(ref, object);
+
+    const firstList = listed && !this.listedOnce.has(id);
+    if (listed) this.listedOnce.add(id);
+    const specChanged =
+      !before || before.uid !== now.uid || before.generation !== now.generation || before.deleting !== now.deleting;
+    if (specChanged || firstList) {
+      this.signal(ref, { uid: now.uid, generation: now.generation, deleting: now.deleting });
+    }
+    if (before && before.statusFingerprint !== now.statusFingerprint) this.wakeDependents(ref);
+  }
+
+  remove(kind: string, object: CustomResource): void {
+    const ref = refOf(kind, object);
+    const id = workflowIdFor(ref);
+    const before = this.seen.get(id);
+    this.seen.delete(id);
+    this.listedOnce.delete(id);
+    this.unindex(id);
+    // The workflow notices on its next load; this makes that happen now.
+    // Without start: a completed workflow has nothing left to do for a gone object.
+    if (before) this.signal(ref, { uid: before.uid, generation: before.generation, deleting: true }, false);
+    this.wakeDependents(ref);
+  }
+
+  /** Re-sends signals that failed (Temporal briefly unreachable). */
+  retryFailed(): void {
+    const pending = [...this.failed.values()];
+    this.failed.clear();
+    for (const { ref, change, start } of pending) this.signal(ref, change, start);
+  }
+
+  pendingRetries(): number {
+    return this.failed.size;
+  }
+
+  private signal(ref: ObjectRef, change: ResourceChange, start = true): void {
+    const id = workflowIdFor(ref);
+    this.failed.delete(id);
+    this.gateway.resourceChanged(ref, change, start).catch((error: unknown) => {
+      // Keep only the newest change per resource; retried by the timer in main.
+      this.failed.set(id, { ref, change, start });
+      this.onError(`signal to ${id} failed`, error);
+    });
+  }
+
+  private wakeDependents(dependency: ObjectRef): void {
+    const dependents = this.dependents.get(workflowIdFor(dependency));
+    if (!dependents) return;
+    for (const dependent of dependents.values()) {
+      this.gateway.dependencyChanged(dependent, dependency).catch((error: unknown) => {
+        this.onError(`dependency signal to ${workflowIdFor(dependent)} failed`, error);
+      });
+    }
+  }
+
+  private index(ref: ObjectRef, object: CustomResource): void {
+    const id = workflowIdFor(ref);
+    this.unindex(id);
+    let references: ObjectRef[] = [];
+    try {
+      references = kindDefinition(ref.kind).references(object.spec as never, ref.namespace);
+    } catch {
+      // A spec too broken to read references from; the workflow reports it.
+    }
+    const keys = references.map(workflowIdFor);
+    this.dependenciesOf.set(id, keys);
+    for (const key of keys) {
+      const set = this.dependents.get(key) ?? new Map<string, ObjectRef>();
+      set.set(id, ref);
+      this.dependents.set(key, set);
+    }
+  }
+
+  private unindex(id: string): void {
+    for (const key of this.dependenciesOf.get(id) ?? []) {
+      const set = this.dependents.get(key);
+      set?.delete(id);
+      if (set?.size === 0) this.dependents.delete(key);
+    }
+    this.dependenciesOf.delete(id);
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * List-then-watch of one kind across all namespaces, hardened against the
+ * ways client-node's informer loses events: it restarts the watch after any
+ * error or close, re-lists on 410 Gone, aborts a watch that has gone quiet
+ * (bookmarks are requested, so silence means a dead stream) and re-lists on
+ * a timer. Every list is diffed against the cache, so whatever changed while
+ * no watch was open is still delivered.
+ */
+import { Watch } from '@kubernetes/client-node';
+import { API_GROUP, API_VERSION, type KindDefinition } from '../crds/index.js';
+import type { CustomResource, KubeClients } from '../activities/kube/client.js';
+import { log } from '../shared/log.js';
+
+export interface WatchTimings {
+  /** Abort a watch that delivered nothing (not even a bookmark) for this long. */
+  watchdogMs: number;
+  /** Re-list this often even if the watch looks healthy. */
+  relistMs: number;
+  /** Longest pause between attempts after errors. */
+  maxBackoffMs: number;
+}
+
+export interface WatchHandler {
+  /** An object was added or changed; `listed` when it came from a (re-)list rather than the watch. */
+  upsert(object: CustomResource, listed: boolean): void;
+  /** An object is gone from the API. */
+  remove(object: CustomResource): void;
+}
+
+type WatchEnd = 'closed' | 'error' | 'gone' | 'stalled' | 'relist' | 'stopped';
+
+const keyOf = (object: CustomResource) => `${object.metadata?.namespace}/${object.metadata?.name}`;
+
+export class ResourceWatch {
+  private readonly cache = new Map<string, CustomResource>();
+  private stopped = false;
+  private abortCurrent: (() => void) | undefined;
+  /** Number of completed lists; tests and the benchmark read it. */
+  lists = 0;
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly definition: KindDefinition,
+    private readonly handler: WatchHandler,
+    private readonly timings: WatchTimings,
+  ) {}
+
+  private get path(): string {
+    return `/apis/${API_GROUP}/${API_VERSION}/${this.definition.plural}`;
+  }
+
+  /** Objects as last seen, for the dependency index. */
+  cached(): IterableIterator<CustomResource> {
+    return this.cache.values();
+  }
+
+  /** Runs until `stop()`. */
+  async run(): Promise<void> {
+    let failures = 0;
+    let resourceVersion: string | undefined;
+    while (!this.stopped) {
+      try {
+        if (!resourceVersion) resourceVersion = await this.list();
+        const end = await this.watchFrom(resourceVersion);
+        resourceVersion = end.resourceVersion;
+        failures = end.outcome === 'error' ? failures + 1 : 0;
+        // Anything but a clean server-side close may have lost events: re-list.
+        if (end.outcome !== 'closed') resourceVersion = undefined;
+        if (end.outcome === 'error' || end.outcome === 'stalled') {
+          log.warn('watch ended; re-listing', { kind: this.definition.kind, outcome: end.outcome });
+        }
+      } catch (error) {
+        failures++;
+        resourceVersion = undefined;
+        log.warn('list failed', { kind: this.definition.kind, error: String(error) });
+      }
+      if (failures > 0 && !this.stopped) {
+        await sleep(Math.min(500 * 2 ** Math.min(failures - 1, 10), this.timings.maxBackoffMs));
+      }
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abortCurrent?.();
+  }
+
+  /** Lists every object, delivers differences against the cache, returns the list's resourceVersion. */
+  private async list(): Promise<string> {
+    const response = (await this.clients.custom.listClusterCustomObject({
+      group: API_GROUP,
+      version: API_VERSION,
+      plural: this.definition.plural,
+    })) as { items: CustomResource[]; metadata?: { resourceVersion?: string } };
+    const seen = new Set<string>();
+    for (const object of response.items) {
+      seen.add(keyOf(object));
+      this.cache.set(keyOf(object), object);
+      this.handler.upsert(object, true);
+    }
+    for (const [key, object] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.handler.remove(object);
+      }
+    }
+    this.lists++;
+    return response.metadata?.resourceVersion ?? '';
+  }
+
+  private watchFrom(startVersion: string): Promise<{ outcome: WatchEnd; resourceVersion: string }> {
+    return new Promise((resolve) => {
+      let resourceVersion = startVersion;
+      let lastEvent = Date.now();
+      let settled = false;
+      let controller: AbortController | undefined;
+      const finish = (outcome: WatchEnd) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(watchdog);
+        clearTimeout(relist);
+        this.abortCurrent = undefined;
+        controller?.abort();
+        resolve({ outcome, resourceVersion });
+      };
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastEvent > this.timings.watchdogMs) finish('stalled');
+      }, Math.max(100, Math.min(this.timings.watchdogMs / 4, 5000)));
+      const relist = setTimeout(() => finish('relist'), this.timings.relistMs);
+      this.abortCurrent = () => finish('stopped');
+
+      new Watch(this.clients.config)
+        .watch(
+          this.path,
+          { resourceVersion, allowWatchBookmarks: true },
+          (phase: string, object: CustomResource & { code?: number }) => {
+            lastEvent = Date.now();
+            if (phase === 'ERROR') {
+              finish(object.code === 410 ? 'gone' : 'error');
+              return;
+            }
+            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
+            if (phase === 'BOOKMARK') return;
+            if (phase === 'DELETED') {
+              this.cache.delete(keyOf(object));
+              this.handler.remove(object);
+            } else {
+              this.cache.set(keyOf(object), object);
+              this.handler.upsert(object, false);
+            }
+          },
+          (error: unknown) => finish(error ? 'error' : 'closed'),
+        )
+        .then(
+          (abort) => {
+            controller = abort;
+            if (settled) abort.abort();
+          },
+          () => finish('error'),
+        );
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,34 @@
+/**
+ * Signals and queries of the reconcile workflow, shared by the watcher
+ * (which sends them) and the workflow (which handles them).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ReconcileState } from './state.js';
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+
+/** The custom resource changed: new generation, deletion requested, or re-listed. */
+export interface ResourceChange {
+  uid: string;
+  generation: number;
+  deleting: boolean;
+}
+
+/** A resource this one refers to (its AWSProvider, say) changed its status. */
+export interface DependencyChange {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export const resourceChangedSignal = defineSignal<[ResourceChange]>('resourceChanged');
+export const dependencyChangedSignal = defineSignal<[DependencyChange]>('dependencyChanged');
+
+/** Search attributes that let the Temporal UI filter runs by resource. */
+export const searchAttributes = {
+  kind: defineSearchAttributeKey('ResourceKind', SearchAttributeType.KEYWORD),
+  namespace: defineSearchAttributeKey('ResourceNamespace', SearchAttributeType.KEYWORD),
+  name: defineSearchAttributeKey('ResourceName', SearchAttributeType.KEYWORD),
+  phase: defineSearchAttributeKey('ResourcePhase', SearchAttributeType.KEYWORD),
+} as const;
+
+export const reconcileStateQuery = defineQuery<ReconcileState>('reconcileState');

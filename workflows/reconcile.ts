@@ -1,0 +1,358 @@
+/**
+ * The one reconcile workflow, for every kind. One long-running execution per
+ * custom resource (ID `Kind/namespace/name`), woken by the watcher's signals
+ * and by its own durable timers:
+ *
+ *   load → (finalizer) → observe → decide → create | update → observe
+ *        → write status → wait for a signal or a timer → continue-as-new
+ *
+ * Waiting is always `condition(…, timeout)`: a durable timer, so no activity
+ * and no worker slot is held while AWS provisions or while the resource is
+ * in sync. Everything kind-specific happens behind the AWS activities.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AwsRequest, KubeEvent, LoadedResource, Observation } from '../shared/activities.js';
+import type { AwsActivities, KubeActivities } from '../shared/activities.js';
+import { FailureType } from '../shared/failures.js';
+import { Action, decide } from './decide.js';
+import {
+  dependencyChangedSignal,
+  reconcileStateQuery,
+  resourceChangedSignal,
+  searchAttributes,
+} from './messages.js';
+import { Phase, type ReconcileInput, type ReconcileState } from './state.js';
+import { buildStatus, statusChanged, type PassOutcome } from './status.js';
+
+export type { ReconcileInput, ReconcileState } from './state.js';
+
+const kube = proxyActivities<KubeActivities>({
+  startToCloseTimeout: '30 seconds',
+  // The API server being away is never the spec's fault: keep trying.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+const awsRetry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  // A few quick retries inside the activity; past that the workflow reports
+  // the error in status and keeps backing off with its own durable timer.
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: [FailureType.Terminal, FailureType.ProviderNotReady],
+};
+
+const aws = proxyActivities<AwsActivities>({ startToCloseTimeout: '2 minutes', retry: awsRetry });
+
+// Deleting can mean emptying a large bucket; the activity heartbeats between
+// batches so a dead worker is noticed in a minute, not at the timeout.
+const awsDelete = proxyActivities<AwsActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: awsRetry,
+});
+
+/** Longest wait between passes that wait on AWS or on an error. */
+const MAX_BACKOFF_SECONDS = 30;
+/** Past this many events the history is handed to a fresh run. */
+const HISTORY_LIMIT = 2000;
+
+/** Backoff for the n-th consecutive wait: 1, 2, 4 … capped. */
+function backoffSeconds(retries: number, cap: number): number {
+  return Math.min(2 ** Math.min(retries, 10), cap);
+}
+
+/** What a failed activity means for the resource. */
+interface FailureOutcome {
+  type: FailureType;
+  reason: string;
+  message: string;
+}
+
+function describeFailure(error: unknown): FailureOutcome {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
+    const cause = error.cause;
+    const details = cause.details?.[0] as { reason?: string } | undefined;
+    const type = cause.type === FailureType.Terminal || cause.type === FailureType.ProviderNotReady
+      ? cause.type
+      : FailureType.Retryable;
+    return { type, reason: details?.reason ?? cause.type ?? 'Error', message: cause.message };
+  }
+  if (error instanceof ActivityFailure) {
+    return { type: FailureType.Retryable, reason: 'ActivityFailed', message: error.cause?.message ?? error.message };
+  }
+  // Anything else is a bug in this workflow: let Temporal fail the task and
+  // retry it after a fix is deployed, instead of guessing.
+  throw error;
+}
+
+/** Reconciles one custom resource for as long as it exists. */
+export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
+  const { ref } = input;
+  const state: ReconcileState = input.state ?? { retries: 0 };
+  const resyncSeconds = input.resyncSeconds;
+  const terminalRetrySeconds = input.terminalRetrySeconds ?? 3600;
+  let wake = false;
+
+  setHandler(resourceChangedSignal, (change) => {
+    if (state.uid && change.uid !== state.uid) state.successorUid = change.uid;
+    wake = true;
+  });
+  setHandler(dependencyChangedSignal, () => {
+    // The provider (or another dependency) changed: a terminal error may be
+    // fixed now, so allow one more try without a spec change.
+    state.blocked = undefined;
+    wake = true;
+  });
+  setHandler(reconcileStateQuery, () => state);
+
+  const request = (uid: string, resource: Pick<LoadedResource, 'spec'>): AwsRequest => ({
+    ref,
+    uid,
+    spec: resource.spec,
+  });
+
+  /** Holds a generation that hit a terminal error until the spec changes or the retry time comes. */
+  function block(generation: number): void {
+    state.blocked = { generation, until: Date.now() + terminalRetrySeconds * 1000 };
+  }
+
+  let lastPhase: string | undefined;
+  function setPhaseAttribute(phase: Phase): void {
+    if (phase === lastPhase) return;
+    lastPhase = phase;
+    upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
+  }
+
+  async function event(uid: string, type: KubeEvent['type'], reason: string, message: string): Promise<void> {
+    await kube.recordEvent(ref, uid, { type, reason, message });
+  }
+
+  /** Writes status (and an Event when the Ready reason changes). */
+  async function report(uid: string, outcome: PassOutcome): Promise<void> {
+    setPhaseAttribute(outcome.phase);
+    const previous = state.status;
+    const status = buildStatus(previous, outcome, new Date().toISOString());
+    const before = previous?.conditions.find((c) => c.type === 'Ready');
+    if (!before || before.reason !== outcome.reason || before.status !== (status.ready ? 'True' : 'False')) {
+      const warning = outcome.phase === Phase.Error;
+      await event(uid, warning ? 'Warning' : 'Normal', outcome.reason, outcome.message);
+    }
+    if (statusChanged(previous, status) || outcome.phase === Phase.Ready) {
+      await kube.patchStatus(ref, uid, status);
+    }
+    state.status = status;
+  }
+
+  /** Sleeps on a durable timer until it fires or a signal arrives. */
+  async function waitFor(seconds: number): Promise<void> {
+    await condition(() => wake, seconds * 1000);
+    wake = false;
+  }
+
+  /** One pass over a live (not deleting) resource; returns seconds to wait. */
+  async function reconcileLive(uid: string, resource: LoadedResource): Promise<number> {
+    const generation = resource.generation;
+    try {
+      let observed: Observation = await aws.observeResource(request(uid, resource));
+      let decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+      if (decision.action === Action.Create) {
+        await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
+        await aws.createResource(request(uid, resource));
+        observed = await aws.observeResource(request(uid, resource));
+        decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+        await event(uid, 'Normal', 'Created', 'created the AWS resource');
+      } else if (decision.action === Action.Update) {
+        // Same generation as last applied: the spec did not change, so AWS did.
+        const drift = state.status?.observedGeneration === generation;
+        await aws.updateResource(request(uid, resource), observed);
+        await event(
+          uid,
+          'Normal',
+          drift ? 'DriftRepaired' : 'Updated',
+          `${drift ? 'repaired changes made outside the operator' : 'applied the new spec'}: ${observed.differences.join('; ')}`,
+        );
+        observed = await aws.observeResource(request(uid, resource));
+        decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+      }
+      const fields = observed.status;
+      switch (decision.action) {
+        case Action.InSync:
+          state.retries = 0;
+          await report(uid, {
+            phase: Phase.Ready,
+            reason: 'Available',
+            message: 'the AWS resource matches the spec',
+            synced: true,
+            observedGeneration: generation,
+            fields,
+          });
+          return resyncSeconds;
+        case Action.WaitUntilReady:
+          await report(uid, {
+            phase: Phase.Provisioning,
+            reason: 'Provisioning',
+            message: decision.reason,
+            synced: true,
+            observedGeneration: generation,
+            fields,
+          });
+          return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
+        case Action.Conflict:
+          block(generation);
+          await report(uid, {
+            phase: Phase.Error,
+            reason: 'AlreadyManaged',
+            message: `${decision.reason}; choose another name`,
+            synced: false,
+            observedGeneration: generation,
+            fields: {},
+          });
+          return terminalRetrySeconds;
+        default:
+          // AWS has not caught up with a create or update yet (eventual
+          // consistency): look again soon.
+          await report(uid, {
+            phase: Phase.Provisioning,
+            reason: 'Converging',
+            message: decision.reason,
+            synced: false,
+            observedGeneration: generation,
+            fields,
+          });
+          return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
+      }
+    } catch (error) {
+      const failure = describeFailure(error);
+      if (failure.type === FailureType.ProviderNotReady) {
+        await report(uid, { phase: Phase.Waiting, reason: failure.reason, message: failure.message, synced: undefined });
+        return backoffSeconds(state.retries++, resyncSeconds);
+      }
+      if (failure.type === FailureType.Terminal) {
+        block(generation);
+        await report(uid, {
+          phase: Phase.Error,
+          reason: failure.reason,
+          message: `${failure.message} (fix the spec; it is not retried until it changes)`,
+          synced: false,
+          observedGeneration: generation,
+        });
+        return terminalRetrySeconds;
+      }
+      await report(uid, {
+        phase: Phase.Error,
+        reason: failure.reason,
+        message: `${failure.message} (retrying)`,
+        synced: false,
+        observedGeneration: generation,
+      });
+      return backoffSeconds(state.retries++, resyncSeconds);
+    }
+  }
+
+  /**
+   * Deletion. Runs until the finalizer is released; honours deletionPolicy
+   * exactly: Retain and Orphan never call AWS (so a broken provider never
+   * blocks them), Delete removes the AWS resource and waits until it is gone.
+   */
+  async function finalize(uid: string, resource: LoadedResource | null): Promise<void> {
+    const live = resource !== null && resource.uid === uid;
+    const spec = live ? resource.spec : state.spec;
+    const deletionPolicy = (live ? resource.deletionPolicy : state.deletionPolicy) ?? 'Delete';
+    if (!spec) return;
+    let observed: Observation | undefined;
+    for (;;) {
+      const decision = decide({ deleting: true, deletionPolicy, observed });
+      try {
+        switch (decision.action) {
+          case Action.Observe:
+            observed = await aws.observeResource(request(uid, { spec }));
+            continue;
+          case Action.Delete: {
+            await report(uid, { phase: Phase.Deleting, reason: 'Deleting', message: decision.reason, synced: true });
+            await awsDelete.deleteResource(request(uid, { spec }));
+            observed = undefined;
+            continue;
+          }
+          case Action.WaitUntilDeleted:
+            await report(uid, { phase: Phase.Deleting, reason: 'Deleting', message: decision.reason, synced: true });
+            observed = undefined;
+            await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
+            continue;
+          default: {
+            const deleted = deletionPolicy === 'Delete' && observed !== undefined && !observed.exists;
+            if (live) {
+              await event(uid, 'Normal', deleted ? 'Deleted' : 'Released', decision.reason);
+              await kube.removeFinalizer(ref, uid);
+            }
+            return;
+          }
+        }
+      } catch (error) {
+        const failure = describeFailure(error);
+        observed = undefined;
+        await report(uid, {
+          phase: failure.type === FailureType.ProviderNotReady ? Phase.Waiting : Phase.Error,
+          reason: failure.reason,
+          message: `deletion blocked: ${failure.message}`,
+          synced: false,
+        });
+        await waitFor(backoffSeconds(state.retries++, resyncSeconds));
+      }
+    }
+  }
+
+  for (;;) {
+    const resource = await kube.loadResource(ref);
+    if (resource && !state.uid) state.uid = resource.uid;
+    const uid = state.uid;
+    if (!uid) return; // Never existed while this run looked: nothing was made in AWS.
+
+    if (!resource || resource.uid !== uid || resource.deleting) {
+      await finalize(uid, resource);
+      if (state.successorUid || (resource && resource.uid !== uid)) {
+        // The same name now belongs to a new object: start over for it.
+        await continueAsNew<typeof reconcileWorkflow>({ ...input, state: { retries: 0 } });
+      }
+      return;
+    }
+
+    state.spec = resource.spec;
+    state.deletionPolicy = resource.deletionPolicy;
+    let waitSeconds: number;
+    if (resource.invalid) {
+      await report(uid, {
+        phase: Phase.Error,
+        reason: 'InvalidSpec',
+        message: resource.invalid,
+        synced: false,
+        observedGeneration: resource.generation,
+      });
+      waitSeconds = terminalRetrySeconds;
+    } else if (!resource.hasFinalizer && !(await kube.addFinalizer(ref, uid))) {
+      continue; // Gone between load and patch: the next load sees why.
+    } else if (state.blocked?.generation === resource.generation && Date.now() < state.blocked.until) {
+      // Woken without a spec change (a re-list, say): keep waiting out the terminal error.
+      waitSeconds = Math.ceil((state.blocked.until - Date.now()) / 1000);
+    } else {
+      state.blocked = undefined;
+      if (!state.status) await report(uid, { phase: Phase.Pending, reason: 'Reconciling', message: 'reconciling', synced: undefined });
+      waitSeconds = await reconcileLive(uid, resource);
+    }
+
+    await waitFor(waitSeconds);
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+      await continueAsNew<typeof reconcileWorkflow>({ ...input, state });
+    }
+  }
+}

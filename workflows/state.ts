@@ -1,0 +1,45 @@
+/**
+ * Plain-JSON state of one resource's reconcile workflow. It crosses
+ * continue-as-new, so it holds only JSON (no Map, no Date, no class).
+ */
+import type { DeletionPolicy } from '../crds/schema.js';
+import type { JsonObject, ResourceStatus } from '../shared/activities.js';
+import type { ObjectRef } from '../shared/identity.js';
+
+export const Phase = {
+  Pending: 'Pending',
+  /** Held by something outside the resource: its AWSProvider, say. */
+  Waiting: 'Waiting',
+  /** Created or updated in AWS, waiting for AWS to finish. */
+  Provisioning: 'Provisioning',
+  Ready: 'Ready',
+  /** The last pass failed; see the Ready condition for why. */
+  Error: 'Error',
+  Deleting: 'Deleting',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+export interface ReconcileState {
+  /** uid of the object this run manages; a different uid is a new object of the same name. */
+  uid?: string;
+  /** Last spec seen, so the AWS resource can be cleaned up even if the object vanishes. */
+  spec?: JsonObject;
+  deletionPolicy?: DeletionPolicy;
+  /** Last status written, to keep condition transition times and spot changes. */
+  status?: ResourceStatus;
+  /** A terminal error was reported for this generation: no AWS call for it until `until` (epoch ms). */
+  blocked?: { generation: number; until: number };
+  /** Consecutive passes that ended in a failure or a wait, for backoff. */
+  retries: number;
+  /** A newer object with the same name was seen while this one was being cleaned up. */
+  successorUid?: string;
+}
+
+export interface ReconcileInput {
+  ref: ObjectRef;
+  /** Seconds between drift checks of a Ready resource. */
+  resyncSeconds: number;
+  /** Seconds before a terminal error is tried again without a spec change. */
+  terminalRetrySeconds?: number;
+  state?: ReconcileState;
+}

@@ -5,21 +5,29 @@
  * TypeBox's own `Union`/`Record` emit `anyOf`/`patternProperties`, which
  * structural CRD schemas reject, hence the `Unsafe` wrappers below.
  */
-import { Type, type TSchema, type SchemaOptions, type StringOptions } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type TSchema, type SchemaOptions, type StringOptions } from '@sinclair/typebox';
 
 export const API_GROUP = 'aws-infra-operator.runner.codes';
 export const API_VERSION = 'v1alpha1';
 export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 
+// Custom TypeBox kinds so `Value.Check` can validate the two shapes that
+// are emitted as plain OpenAPI; the Kind symbol vanishes from the CRD JSON.
+TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
+TypeRegistry.Set('StringMap', (_schema, value) =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string'),
+);
+
 /** A string limited to `values`, emitted as a plain `enum`. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+  return Type.Unsafe<T[number]>({ ...options, [Kind]: 'StringEnum', type: 'string', enum: [...values] });
 }
 
 /** A string-to-string map such as tags, emitted with `additionalProperties`. */
 export function StringMap(options: SchemaOptions = {}) {
   return Type.Unsafe<Record<string, string>>({
     ...options,
+    [Kind]: 'StringMap',
     type: 'object',
     additionalProperties: { type: 'string' },
   });

@@ -64,7 +64,7 @@ const awsDelete = proxyActivities<AwsActivities>({
 /** Longest wait between passes that wait on AWS or on an error. */
 const MAX_BACKOFF_SECONDS = 30;
 /** Past this many events the history is handed to a fresh run. */
-const HISTORY_LIMIT = 2000;
+const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
 /** Backoff for the n-th consecutive wait: 1, 2, 4 … capped. */
 function backoffSeconds(retries: number, cap: number): number {
@@ -351,7 +351,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
 
     await waitFor(waitSeconds);
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS)) {
       await continueAsNew<typeof reconcileWorkflow>({ ...input, state });
     }
   }

@@ -41,5 +41,7 @@ export interface ReconcileInput {
   resyncSeconds: number;
   /** Seconds before a terminal error is tried again without a spec change. */
   terminalRetrySeconds?: number;
+  /** History length that triggers continue-as-new, besides the server's own suggestion. */
+  maxHistoryEvents?: number;
   state?: ReconcileState;
 }

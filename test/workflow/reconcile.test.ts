@@ -1,0 +1,222 @@
+/**
+ * The reconcile workflow on a real Temporal dev server (the Temporal CLI
+ * binary the local stack installs), with the activities replaced by an
+ * in-memory world. Timers are real but short.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { WorkflowHandle } from '@temporalio/client';
+import { reconcileWorkflow } from '../../workflows/reconcile.js';
+import type { ReconcileInput } from '../../workflows/state.js';
+import { dependencyChangedSignal, resourceChangedSignal, searchAttributes } from '../../workflows/messages.js';
+import { FakeWorld, eventually, providerNotReady, retryable, terminal } from '../support/fake-world.js';
+import { temporalBinary } from '../support/binaries.js';
+
+const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+const historyFixture = fileURLToPath(new URL('../fixtures/histories/reconcile-delete.json', import.meta.url));
+const ref = { kind: 'S3Bucket', namespace: 'default', name: 'data' };
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+before(async () => {
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: await temporalBinary() },
+      searchAttributes: Object.values(searchAttributes),
+    },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+});
+
+after(async () => {
+  await env?.teardown();
+});
+
+type Handle = WorkflowHandle<typeof reconcileWorkflow>;
+
+/** Runs a worker over `world` while `body` runs against a freshly started workflow. */
+async function scenario(
+  world: FakeWorld,
+  input: Partial<ReconcileInput>,
+  body: (handle: Handle, signalChange: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: world.activities(),
+  });
+  const workflowId = `${ref.kind}/${ref.namespace}/${ref.name}/${randomUUID()}`;
+  const change = () => ({
+    uid: world.resource?.uid ?? 'gone',
+    generation: world.resource?.generation ?? 0,
+    deleting: world.resource?.deleting ?? true,
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.signalWithStart(reconcileWorkflow, {
+      workflowId,
+      taskQueue,
+      args: [{ ref, resyncSeconds: 60, ...input }],
+      signal: resourceChangedSignal,
+      signalArgs: [change()],
+    });
+    await body(handle, () => handle.signal(resourceChangedSignal, change()));
+    await handle.terminate('test done').catch(() => undefined);
+  });
+}
+
+const phaseIs = (world: FakeWorld, phase: string) => () => world.lastStatus?.phase === phase;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('reconcile workflow', () => {
+  test('adds the finalizer before any AWS call, creates, reports Ready, and re-observes on the resync timer', async () => {
+    const world = new FakeWorld();
+    await scenario(world, { resyncSeconds: 1 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      assert.ok(world.calls.indexOf('addFinalizer') < world.calls.indexOf('observeResource'), 'finalizer first');
+      assert.equal(world.count('createResource'), 1);
+      assert.equal(world.lastStatus?.arn, 'arn:aws:s3:::data');
+      const observed = world.count('observeResource');
+      await eventually('a drift check after the resync interval', () => world.count('observeResource') >= observed + 2, 5000);
+      assert.equal(world.count('createResource'), 1, 'an in-sync resource is never re-created');
+    });
+  });
+
+  test('a spec change while waiting is applied at once, not at the next resync', async () => {
+    const world = new FakeWorld();
+    await scenario(world, { resyncSeconds: 3600 }, async (_handle, signalChange) => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      world.resource!.generation = 2;
+      world.aws.differences = ['versioning: Suspended -> Enabled'];
+      await signalChange();
+      await eventually('update applied', () => world.events.some((e) => e.reason === 'Updated'));
+      assert.equal(world.count('updateResource'), 1);
+      await eventually('Ready at generation 2', () => world.lastStatus?.observedGeneration === 2 && world.lastStatus.ready);
+      assert.ok(world.events.some((e) => e.reason === 'Updated' && e.message.includes('versioning')));
+    });
+  });
+
+  test('a change made in AWS behind the operator is repaired at the drift check', async () => {
+    const world = new FakeWorld();
+    await scenario(world, { resyncSeconds: 1 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      world.aws.differences = ['versioning: Enabled -> Suspended'];
+      await eventually('drift repaired and reported', () => world.events.some((e) => e.reason === 'DriftRepaired'), 5000);
+      assert.equal(world.count('updateResource'), 1);
+    });
+  });
+
+  for (const policy of ['Delete', 'Retain', 'Orphan'] as const) {
+    test(`deletion with deletionPolicy ${policy} ${policy === 'Delete' ? 'removes' : 'keeps'} the AWS resource and releases the finalizer`, async () => {
+      const world = new FakeWorld({ deletionPolicy: policy });
+      await scenario(world, {}, async (handle, signalChange) => {
+        await eventually('Ready', phaseIs(world, 'Ready'));
+        const observesBefore = world.count('observeResource');
+        world.resource!.deleting = true;
+        await signalChange();
+        await handle.result();
+        assert.equal(world.resource, null, 'finalizer removed, object gone');
+        assert.equal(world.aws.exists, policy !== 'Delete');
+        assert.equal(world.count('deleteResource'), policy === 'Delete' ? 1 : 0);
+        if (policy !== 'Delete') assert.equal(world.count('observeResource'), observesBefore, 'no AWS call at all');
+        assert.ok(world.events.some((e) => e.reason === (policy === 'Delete' ? 'Deleted' : 'Released')));
+        if (policy === 'Delete' && process.env.RECORD_HISTORIES === '1') {
+          await mkdir(fileURLToPath(new URL('.', `file://${historyFixture}`)), { recursive: true });
+          await writeFile(historyFixture, historyToJSON(await handle.fetchHistory()));
+        }
+      });
+    });
+  }
+
+  test('a terminal error is reported once and not retried until the spec changes', async () => {
+    const world = new FakeWorld();
+    world.failNext('createResource', terminal('InvalidBucketName', 'The specified bucket is not valid.'));
+    await scenario(world, { resyncSeconds: 1 }, async (_handle, signalChange) => {
+      await eventually('Error status', () => world.lastStatus?.conditions[0]?.reason === 'InvalidBucketName');
+      assert.equal(world.lastStatus?.phase, 'Error');
+      assert.match(world.lastStatus?.conditions[0]?.message ?? '', /not valid/);
+      assert.ok(world.events.some((e) => e.type === 'Warning' && e.reason === 'InvalidBucketName'));
+      await signalChange(); // a re-list with the same generation
+      await sleep(3000);
+      assert.equal(world.count('createResource'), 1, 'three resync intervals later, still one attempt');
+      world.resource!.generation = 2;
+      await signalChange();
+      await eventually('Ready after the spec changed', phaseIs(world, 'Ready'));
+      assert.equal(world.count('createResource'), 2);
+    });
+  });
+
+  test('retryable errors are retried by Temporal with backoff and end Ready', async () => {
+    const world = new FakeWorld();
+    world.failNext('observeResource', retryable('ThrottlingException', 'Rate exceeded'), retryable('ServiceUnavailable', '503'));
+    await scenario(world, {}, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'), 15_000);
+      assert.ok(world.count('observeResource') >= 3);
+      assert.equal(world.count('createResource'), 1);
+    });
+  });
+
+  test('a resource waits for its provider and proceeds as soon as it is told the provider changed', async () => {
+    const world = new FakeWorld();
+    world.failNext(
+      'observeResource',
+      ...['p1', 'p2', 'p3', 'AWSProvider default/aws is not Ready'].map((message) => providerNotReady(message)),
+    );
+    await scenario(world, { resyncSeconds: 3600 }, async (handle) => {
+      // Backoff after the fourth check is 8 s; the signal must beat it by far.
+      await eventually('fourth provider check', () => world.count('observeResource') >= 4);
+      await eventually('Waiting', phaseIs(world, 'Waiting'));
+      assert.match(world.lastStatus?.conditions[0]?.message ?? '', /not Ready/);
+      const signalled = Date.now();
+      await handle.signal(dependencyChangedSignal, { kind: 'AWSProvider', namespace: 'default', name: 'aws' });
+      await eventually('Ready', phaseIs(world, 'Ready'), 6000);
+      assert.ok(Date.now() - signalled < 6000, 'woken by the signal, not by the 8 s backoff timer');
+    });
+  });
+
+  test('continue-as-new keeps the state: no second create, no second finalizer, same transition time', async () => {
+    const world = new FakeWorld();
+    await scenario(world, { resyncSeconds: 0.2, maxHistoryEvents: 40 }, async (handle) => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      const firstRun = (await handle.describe()).runId;
+      const readySince = world.lastStatus?.conditions[0]?.lastTransitionTime;
+      const deadline = Date.now() + 15_000;
+      while ((await handle.describe()).runId === firstRun) {
+        assert.ok(Date.now() < deadline, 'the workflow continued as new');
+        await sleep(200);
+      }
+      const observed = world.count('observeResource');
+      await eventually('the new run keeps reconciling', () => world.count('observeResource') > observed + 1, 5000);
+      assert.equal(world.count('createResource'), 1);
+      assert.equal(world.count('addFinalizer'), 1);
+      assert.equal(world.lastStatus?.conditions[0]?.lastTransitionTime, readySince);
+    });
+  });
+
+  test('an object re-created under the same name is handled after the old one is cleaned up', async () => {
+    const world = new FakeWorld();
+    await scenario(world, {}, async (handle, signalChange) => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      const firstRun = (await handle.describe()).runId;
+      // The old object vanished (its finalizer was forced off) and a new one took the name.
+      world.resource = { uid: 'uid-2', generation: 1, deleting: false, hasFinalizer: false, deletionPolicy: 'Delete', spec: world.resource!.spec };
+      await signalChange();
+      await eventually('old AWS resource deleted, new one created', () => world.count('deleteResource') === 1 && world.count('createResource') === 2);
+      await eventually('Ready for the new object', () => world.resource?.hasFinalizer === true && world.lastStatus?.ready === true);
+      assert.notEqual((await handle.describe()).runId, firstRun, 'the new object got a fresh run');
+    });
+  });
+
+  test('a committed history replays without non-determinism', async () => {
+    const history = historyFromJSON(JSON.parse(await readFile(historyFixture, 'utf8')));
+    await Worker.runReplayHistory({ workflowBundle: bundle }, history);
+  });
+});

@@ -51,7 +51,9 @@ const awsRetry = {
   nonRetryableErrorTypes: [FailureType.Terminal, FailureType.ProviderNotReady],
 };
 
-const aws = proxyActivities<AwsActivities>({ startToCloseTimeout: '2 minutes', retry: awsRetry });
+// Short enough that an attempt lost with a crashed worker is retried soon;
+// every verb but delete is a handful of quick AWS calls.
+const aws = proxyActivities<AwsActivities>({ startToCloseTimeout: '30 seconds', retry: awsRetry });
 
 // Deleting can mean emptying a large bucket; the activity heartbeats between
 // batches so a dead worker is noticed in a minute, not at the timeout.

@@ -1,0 +1,257 @@
+/**
+ * The spine end to end on the real local stack: kube-apiserver + etcd, the
+ * Temporal dev server, moto; the operator's worker and watcher as separate
+ * processes. Nothing is stubbed: AWS state is read back from moto.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketVersioningCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { OWNER_TAG } from '../../shared/identity.js';
+import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
+
+let h: Harness;
+let s3: S3Client;
+let sqs: SQSClient;
+
+before(async () => {
+  h = await startHarness();
+  const config = {
+    region: awsCredentials.region,
+    endpoint: h.stack.awsEndpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'verifier', secretAccessKey: 'verifier' },
+  };
+  s3 = new S3Client(config);
+  sqs = new SQSClient(config);
+});
+
+after(async () => {
+  await h?.teardown();
+});
+
+/** The guide's manifests with the local provider name they already use. */
+async function example(file: string): Promise<string> {
+  return readFile(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
+}
+
+function bucketYaml(name: string, bucketName: string, extra = ''): string {
+  return `
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: S3Bucket
+metadata: { name: ${name}, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  bucketName: ${bucketName}
+${extra}`;
+}
+
+async function ready(resource: string, name: string, timeoutMs = 30_000): Promise<CustomObject> {
+  return h.until(`${resource}/${name} Ready`, async () => {
+    const object = await h.get(resource, name);
+    return object?.status?.ready === true && object.status.observedGeneration === object.metadata.generation ? object : null;
+  }, timeoutMs);
+}
+
+async function bucketExists(bucketName: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucketName }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function versioning(bucketName: string): Promise<string | undefined> {
+  return (await s3.send(new GetBucketVersioningCommand({ Bucket: bucketName }))).Status;
+}
+
+async function queueAttributes(queueName: string): Promise<Record<string, string>> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
+}
+
+/** Every string and every payload (decoded) in a history, as one text to search. */
+function historyText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (Array.isArray(value)) return value.map(historyText).join('\n');
+  if (value && typeof value === 'object') return Object.values(value).map(historyText).join('\n');
+  return '';
+}
+
+describe('spine on the real stack', () => {
+  test('the provider validates its credentials with STS and reports the account', async () => {
+    const provider = await ready('awsproviders', providerName);
+    assert.equal(provider.status?.accountID, '123456789012');
+    assert.match(String(provider.status?.callerIdentity), /^arn:aws:/);
+  });
+
+  test("the guide's S3 and SQS manifests become Ready and exist in AWS as written", async () => {
+    const started = Date.now();
+    await h.apply(await example('s3-bucket.yaml'));
+    await h.apply(await example('sqs-queue.yaml'));
+    const secure = await ready('s3buckets', 'secure-data-bucket');
+    console.log(`apply to Ready (S3Bucket secure-data-bucket): ${Date.now() - started} ms`);
+    await ready('s3buckets', 'my-app-data');
+    await ready('s3buckets', 'logs-bucket');
+    const task = await ready('sqsqueues', 'task-queue', 60_000);
+    await ready('sqsqueues', 'orders-queue');
+
+    assert.equal(secure.status?.arn, 'arn:aws:s3:::mycompany-secure-data');
+    assert.equal(await versioning('mycompany-secure-data'), 'Enabled');
+    const encryption = await s3.send(new GetBucketEncryptionCommand({ Bucket: 'mycompany-secure-data' }));
+    assert.equal(encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm, 'AES256');
+    const block = await s3.send(new GetPublicAccessBlockCommand({ Bucket: 'mycompany-secure-data' }));
+    assert.deepEqual(block.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    });
+    const tags = Object.fromEntries(
+      ((await s3.send(new GetBucketTaggingCommand({ Bucket: 'mycompany-secure-data' }))).TagSet ?? []).map((t) => [t.Key, t.Value]),
+    );
+    assert.equal(tags.Compliance, 'required');
+    assert.equal(tags['managed-by'], 'infra-operator', 'provider defaultTags are merged in');
+    assert.equal(tags[OWNER_TAG], 'S3Bucket/default/secure-data-bucket');
+
+    const attributes = await queueAttributes('production-task-queue');
+    assert.equal(attributes.VisibilityTimeout, '30');
+    assert.equal(attributes.MessageRetentionPeriod, '345600');
+    assert.equal(JSON.parse(attributes.RedrivePolicy ?? '{}').deadLetterTargetArn, 'arn:aws:sqs:us-east-1:123456789012:production-dlq');
+    assert.equal(task.status?.queueARN, 'arn:aws:sqs:us-east-1:123456789012:production-task-queue');
+    assert.equal((await queueAttributes('production-orders.fifo')).FifoQueue, 'true');
+
+    const table = await h.kubectl(['get', 's3buckets,sqsqueues']);
+    assert.match(table, /secure-data-bucket\s+mycompany-secure-data\s+true\s+Ready/);
+    const described = await h.kubectl(['describe', 's3bucket', 'secure-data-bucket']);
+    assert.match(described, /Created/);
+    const workflows = h.temporal.workflow.list({ query: `ResourceKind = 'S3Bucket' AND ResourceName = 'secure-data-bucket'` });
+    const found: string[] = [];
+    for await (const workflow of workflows) found.push(workflow.workflowId);
+    assert.deepEqual(found, ['S3Bucket/default/secure-data-bucket'], 'one workflow, findable by kind and name');
+  });
+
+  test('editing a CR is applied in AWS', async () => {
+    await h.kubectl(['patch', 's3bucket', 'my-app-data', '--type=merge', '-p', '{"spec":{"versioning":{"enabled":true}}}']);
+    await h.kubectl(['patch', 'sqsqueue', 'task-queue', '--type=merge', '-p', '{"spec":{"visibilityTimeout":120}}']);
+    await h.until('versioning enabled in AWS', async () => (await versioning('mycompany-app-data-prod')) === 'Enabled');
+    await h.until('visibility timeout applied', async () => (await queueAttributes('production-task-queue')).VisibilityTimeout === '120');
+    await ready('s3buckets', 'my-app-data');
+  });
+
+  test('a change made in AWS behind the operator is repaired at the next drift check', async () => {
+    await s3.send(new PutBucketVersioningCommand({ Bucket: 'mycompany-secure-data', VersioningConfiguration: { Status: 'Suspended' } }));
+    assert.equal(await versioning('mycompany-secure-data'), 'Suspended');
+    await h.until('drift repaired', async () => (await versioning('mycompany-secure-data')) === 'Enabled', 20_000);
+    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=secure-data-bucket', '-o', 'json']);
+    assert.match(events, /DriftRepaired/);
+  });
+
+  test('a manifest the schema rejects fails at apply with the field named, and nothing is created', async () => {
+    await assert.rejects(h.apply(bucketYaml('bad-bucket', 'Bad_Name')), (error: { stderr?: string }) => {
+      assert.match(String(error.stderr), /bucketName/);
+      return true;
+    });
+    assert.equal(await h.get('s3buckets', 'bad-bucket'), null);
+    await h.kubectl(['patch', 's3bucket', 'logs-bucket', '--type=merge', '-p', '{"spec":{"bucketName":"renamed-logs"}}']).then(
+      () => assert.fail('bucketName is immutable'),
+      (error: { stderr?: string }) => assert.match(String(error.stderr), /bucketName is immutable/),
+    );
+  });
+
+  test('a config AWS refuses becomes Ready=False with the reason, without a retry storm, and recovers once fixed', async () => {
+    await h.apply(bucketYaml('refused-bucket', 'refused-bucket', `  tags: { "aws:reserved": "not allowed" }`));
+    const refused = await h.until('Ready=False with a reason', async () => {
+      const object = await h.get('s3buckets', 'refused-bucket');
+      return readyCondition(object)?.reason === 'InvalidTag' ? object : null;
+    });
+    assert.equal(refused.status?.ready, false);
+    assert.match(readyCondition(refused)?.message ?? '', /aws:/);
+    const before = h.proxy.count('PutBucketTagging');
+    await new Promise((resolve) => setTimeout(resolve, 10_000)); // over three resync intervals
+    assert.equal(h.proxy.count('PutBucketTagging'), before, 'not retried while the spec is unchanged');
+    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=refused-bucket,type=Warning', '-o', 'json']);
+    assert.match(events, /InvalidTag/);
+    await h.kubectl(['patch', 's3bucket', 'refused-bucket', '--type=json', '-p', '[{"op":"remove","path":"/spec/tags"}]']);
+    await ready('s3buckets', 'refused-bucket');
+  });
+
+  for (const policy of ['Delete', 'Retain', 'Orphan'] as const) {
+    test(`kubectl delete with deletionPolicy ${policy} ${policy === 'Delete' ? 'removes' : 'keeps'} the bucket and the CR goes`, async () => {
+      const name = `policy-${policy.toLowerCase()}`;
+      await h.apply(bucketYaml(name, `${name}-bucket`, `  deletionPolicy: ${policy}\n  versioning: { enabled: true }`));
+      await ready('s3buckets', name);
+      assert.ok(await bucketExists(`${name}-bucket`));
+      await h.kubectl(['delete', 's3bucket', name, '--timeout=60s']);
+      assert.equal(await h.get('s3buckets', name), null);
+      assert.equal(await bucketExists(`${name}-bucket`), policy !== 'Delete');
+    });
+  }
+
+  test('a worker killed after AWS created the bucket but before the activity finished leaves exactly one bucket', async () => {
+    let killed = false;
+    const remove = h.proxy.intercept((call) => {
+      if (killed || call.operation !== 'CreateBucket' || call.path !== '/crash-bucket') return undefined;
+      return {
+        afterForward: async () => {
+          killed = true;
+          await h.operator.kill('worker');
+          return 'drop';
+        },
+      };
+    });
+    try {
+      await h.apply(bucketYaml('crash-bucket', 'crash-bucket'));
+      await h.until('the worker crashed mid-create', async () => killed);
+      assert.ok(await bucketExists('crash-bucket'), 'AWS made the bucket before the crash');
+      await h.operator.start(['worker']);
+      const object = await ready('s3buckets', 'crash-bucket', 90_000);
+      assert.equal(object.status?.bucketName, 'crash-bucket');
+    } finally {
+      remove();
+    }
+    const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+    assert.equal(buckets.filter((b) => b.Name === 'crash-bucket').length, 1);
+  });
+
+  test('CRs changed while the watcher was down are all reconciled after it restarts', async () => {
+    await h.apply(bucketYaml('while-down-delete', 'while-down-delete', '  deletionPolicy: Delete'));
+    await ready('s3buckets', 'while-down-delete');
+    await h.operator.kill('watcher');
+    await h.apply(bucketYaml('while-down-new', 'while-down-new'));
+    await h.kubectl(['patch', 'sqsqueue', 'task-queue', '--type=merge', '-p', '{"spec":{"visibilityTimeout":45}}']);
+    await h.kubectl(['delete', 's3bucket', 'while-down-delete', '--wait=false']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await h.operator.start(['watcher']);
+    await ready('s3buckets', 'while-down-new');
+    await h.until('queue change applied', async () => (await queueAttributes('production-task-queue')).VisibilityTimeout === '45');
+    await h.until('deleted CR gone', async () => (await h.get('s3buckets', 'while-down-delete')) === null);
+    assert.equal(await bucketExists('while-down-delete'), false);
+  });
+
+  test('no secret value appears in logs, Events, statuses or workflow histories', async () => {
+    const secret = h.secretAccessKey;
+    assert.ok(!h.operator.output.join('').includes(secret), 'operator logs');
+    assert.ok(!(await h.kubectl(['get', 'events', '-A', '-o', 'json'])).includes(secret), 'Events');
+    assert.ok(!(await h.kubectl(['get', 'aws', '-A', '-o', 'json'])).includes(secret), 'custom resources');
+    let histories = 0;
+    for await (const workflow of h.temporal.workflow.list()) {
+      const history = await h.temporal.workflow.getHandle(workflow.workflowId, workflow.runId).fetchHistory();
+      assert.ok(!historyText(history).includes(secret), `history of ${workflow.workflowId}`);
+      histories++;
+    }
+    assert.ok(histories >= 8, `checked ${histories} histories`);
+  });
+});

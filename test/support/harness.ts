@@ -1,0 +1,141 @@
+/**
+ * Everything an integration test needs on the real stack: a throwaway stack
+ * on free ports, the AWS proxy in front of moto, the CRDs, a provider whose
+ * Secret holds a unique key (so tests can prove it never leaks), the
+ * operator's processes, and small kubectl helpers.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { AwsProxy } from './aws-proxy.js';
+import { stackBinary } from './binaries.js';
+import { Operator } from './operator.js';
+import { startStack, type LocalStack } from './stack.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Harness {
+  stack: LocalStack;
+  proxy: AwsProxy;
+  operator: Operator;
+  temporal: Client;
+  /** The provider's secret access key: must never show up anywhere but AWS requests. */
+  secretAccessKey: string;
+  kubectl(args: string[], stdin?: string): Promise<string>;
+  /** `kubectl apply` of YAML text. */
+  apply(yaml: string): Promise<void>;
+  /** The object as JSON, or null when it does not exist. */
+  get<T = CustomObject>(resource: string, name: string): Promise<T | null>;
+  /** Polls `check` every 200 ms until it returns a value, failing after `timeoutMs` with `what`. */
+  until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  teardown(): Promise<void>;
+}
+
+export interface CustomObject {
+  metadata: { name: string; uid: string; generation: number; finalizers?: string[]; deletionTimestamp?: string };
+  spec: Record<string, unknown>;
+  status?: {
+    ready?: boolean;
+    phase?: string;
+    observedGeneration?: number;
+    conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
+    [field: string]: unknown;
+  };
+}
+
+/** Ready condition of an object, for readable assertions. */
+export function readyCondition(object: CustomObject | null) {
+  return object?.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+export const providerName = 'production-aws';
+export const awsCredentials = { accessKeyId: 'AKIAINTEGRATIONTEST1', region: 'us-east-1' };
+
+export async function startHarness(operatorEnv: Record<string, string> = {}): Promise<Harness> {
+  const stack = await startStack();
+  const kubectlPath = await stackBinary('kubectl');
+  const secretAccessKey = `integration-secret-${randomUUID()}`;
+  const proxy = new AwsProxy(stack.awsEndpoint);
+  await proxy.start();
+
+  const kubectl = async (args: string[], stdin?: string): Promise<string> => {
+    const child = run(kubectlPath, ['--kubeconfig', stack.kubeconfigPath, ...args], { cwd: root, maxBuffer: 32 << 20 });
+    if (stdin !== undefined) {
+      child.child.stdin?.end(stdin);
+    }
+    return (await child).stdout;
+  };
+  const apply = async (yaml: string) => {
+    await kubectl(['apply', '-f', '-'], yaml);
+  };
+  const get = async <T>(resource: string, name: string): Promise<T | null> => {
+    try {
+      return JSON.parse(await kubectl(['get', resource, name, '-o', 'json'])) as T;
+    } catch (error) {
+      if (String((error as { stderr?: string }).stderr).includes('NotFound')) return null;
+      throw error;
+    }
+  };
+  const until = async <T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await check();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${operator.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
+  await kubectl(['apply', '-f', 'deploy/crds/']);
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  await apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-credentials, namespace: default }
+type: Opaque
+stringData:
+  access-key-id: ${awsCredentials.accessKeyId}
+  secret-access-key: ${secretAccessKey}
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: AWSProvider
+metadata: { name: ${providerName}, namespace: default }
+spec:
+  region: ${awsCredentials.region}
+  endpoint: ${proxy.url}
+  accessKeyIDRef: { name: aws-credentials, key: access-key-id }
+  secretAccessKeyRef: { name: aws-credentials, key: secret-access-key }
+  defaultTags: { managed-by: infra-operator, environment: testing }
+`);
+
+  const operator = new Operator({
+    kubeconfigPath: stack.kubeconfigPath,
+    temporalAddress: stack.temporalAddress,
+    taskQueue: `it-${randomUUID()}`,
+    env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '20', RELIST_SECONDS: '60', ...operatorEnv },
+  });
+  await operator.start();
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const temporal = new Client({ connection });
+
+  return {
+    stack,
+    proxy,
+    operator,
+    temporal,
+    secretAccessKey,
+    kubectl,
+    apply,
+    get,
+    until,
+    async teardown() {
+      await operator.stop().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await proxy.stop().catch(() => undefined);
+      await stack.stop();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Runs the operator's two processes (worker and watcher) against a local
+ * stack, as child processes, so tests can kill and restart each of them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export type OperatorProcess = 'worker' | 'watcher';
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  temporalAddress: string;
+  taskQueue: string;
+  /** Extra environment, e.g. RESYNC_SECONDS. */
+  env?: Record<string, string>;
+}
+
+export class Operator {
+  private readonly processes = new Map<OperatorProcess, ChildProcess>();
+  /** Everything the processes printed, for failure messages and secret checks. */
+  readonly output: string[] = [];
+
+  constructor(private readonly options: OperatorOptions) {}
+
+  async start(which: OperatorProcess[] = ['worker', 'watcher']): Promise<void> {
+    for (const name of which) {
+      if (this.processes.get(name)?.exitCode === null) continue;
+      const child = spawn(process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
+        cwd: root,
+        env: {
+          ...process.env,
+          KUBECONFIG: this.options.kubeconfigPath,
+          TEMPORAL_ADDRESS: this.options.temporalAddress,
+          TASK_QUEUE: this.options.taskQueue,
+          ...this.options.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const collect = (chunk: Buffer) => {
+        this.output.push(`[${name}] ${chunk.toString()}`);
+        if (process.env.DEBUG_OPERATOR) process.stderr.write(`[${name}] ${chunk.toString()}`);
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
+      this.processes.set(name, child);
+    }
+  }
+
+  /** Kills a process the hard way (SIGKILL): a crash, not a shutdown. */
+  async kill(name: OperatorProcess): Promise<void> {
+    await this.signal(name, 'SIGKILL');
+  }
+
+  async stop(which: OperatorProcess[] = ['watcher', 'worker']): Promise<void> {
+    for (const name of which) await this.signal(name, 'SIGTERM');
+  }
+
+  private async signal(name: OperatorProcess, signal: NodeJS.Signals): Promise<void> {
+    const child = this.processes.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** The tail of what the processes printed. */
+  tail(lines = 40): string {
+    return this.output.join('').split('\n').slice(-lines).join('\n');
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * SQSQueue: one SQS queue, standard or FIFO, with its attributes (timing,
+ * redrive to a dead-letter queue, encryption, access policy) and tags.
+ *
+ * SQS takes any subset of attributes in one SetQueueAttributes call, so the
+ * handler compares and fixes attribute by attribute. An attribute the spec
+ * leaves unset is not managed, with one exception: the redrive policy (see
+ * compareRedrive). Tags are always managed: the operator owns the full set.
+ */
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  SQSClient,
+  SetQueueAttributesCommand,
+  TagQueueCommand,
+  UntagQueueCommand,
+  type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
+import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
+import { OWNER_TAG } from '../../../shared/identity.js';
+import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import type { AwsContext, Observation, ResourceHandler } from '../handler.js';
+
+/** Thrown by create when the queue carries another custom resource's owner tag. */
+const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
+
+const ERROR_CODES: ErrorCodes = {
+  // Two resources with one queueName: only a new name can help.
+  terminal: [OWNED_BY_ANOTHER],
+};
+
+/**
+ * CreateQueue's "a queue of this name exists with other attributes": the
+ * SDK's modeled name, and the query-protocol code some endpoints still send.
+ */
+const QUEUE_EXISTS = new Set(['QueueNameExists', 'QueueAlreadyExists', 'AWS.SimpleQueueService.QueueNameExists']);
+
+/** Queue attributes as SQS reads and writes them: strings by attribute name. */
+export type Attributes = Partial<Record<QueueAttributeName, string>>;
+
+/** What AWS has for one queue. */
+export interface ObservedQueue {
+  url: string;
+  attributes: Attributes;
+  tags: Record<string, string>;
+}
+
+/** One field that differs; reads as `visibilityTimeout: 30 -> 60`. */
+export interface Difference {
+  field: string;
+  detail: string;
+  /** The attributes that fix it; tags are fixed by TagQueue/UntagQueue instead. */
+  attributes?: Attributes;
+}
+
+/** Spec fields that map one to one onto an attribute, compared as strings. */
+const SCALAR_FIELDS = [
+  ['delaySeconds', 'DelaySeconds'],
+  ['maximumMessageSize', 'MaximumMessageSize'],
+  ['messageRetentionPeriod', 'MessageRetentionPeriod'],
+  ['receiveMessageWaitTimeSeconds', 'ReceiveMessageWaitTimeSeconds'],
+  ['visibilityTimeout', 'VisibilityTimeout'],
+  ['contentBasedDeduplication', 'ContentBasedDeduplication'],
+  ['deduplicationScope', 'DeduplicationScope'],
+  ['fifoThroughputLimit', 'FifoThroughputLimit'],
+] as const satisfies ReadonlyArray<readonly [keyof QueueSpec, QueueAttributeName]>;
+
+// ---------------------------------------------------------------------------
+// Mapping: spec -> AWS attributes. Pure.
+
+/** `queueARN` (the guide) and `targetArn` (earlier samples) are the same field. */
+export function deadLetterTargetArn(deadLetterQueue: NonNullable<QueueSpec['deadLetterQueue']>): string {
+  return deadLetterQueue.queueARN ?? deadLetterQueue.targetArn ?? '';
+}
+
+/** The RedrivePolicy attribute, a JSON document. */
+export function redrivePolicy(deadLetterQueue: NonNullable<QueueSpec['deadLetterQueue']>): string {
+  return JSON.stringify({
+    deadLetterTargetArn: deadLetterTargetArn(deadLetterQueue),
+    maxReceiveCount: deadLetterQueue.maxReceiveCount,
+  });
+}
+
+/**
+ * Encryption attributes: a KMS key (SQS then turns SSE-SQS off by itself),
+ * SQS-managed keys, or none. Naming both a key and SSE-SQS is an error in SQS.
+ */
+export function encryptionAttributes(encryption: NonNullable<QueueSpec['encryption']>): Attributes {
+  if (!encryption.enabled) return { SqsManagedSseEnabled: 'false' };
+  if (encryption.kmsKeyID === undefined) return { SqsManagedSseEnabled: 'true' };
+  return {
+    KmsMasterKeyId: encryption.kmsKeyID,
+    ...(encryption.kmsDataKeyReusePeriodSeconds !== undefined
+      ? { KmsDataKeyReusePeriodSeconds: String(encryption.kmsDataKeyReusePeriodSeconds) }
+      : {}),
+  };
+}
+
+/** Every attribute the spec sets, as CreateQueue takes them. */
+export function createAttributes(desired: QueueSpec): Attributes {
+  const attributes: Attributes = {};
+  // FifoQueue is fixed at creation, and SQS rejects it (even "false") on a standard queue.
+  if (isFifo(desired)) attributes.FifoQueue = 'true';
+  for (const [field, attribute] of SCALAR_FIELDS) {
+    const value = desired[field];
+    if (value !== undefined) attributes[attribute] = String(value);
+  }
+  if (desired.deadLetterQueue) attributes.RedrivePolicy = redrivePolicy(desired.deadLetterQueue);
+  if (desired.encryption) Object.assign(attributes, encryptionAttributes(desired.encryption));
+  if (desired.policy !== undefined) attributes.Policy = desired.policy;
+  return attributes;
+}
+
+function isFifo(desired: QueueSpec): boolean {
+  return desired.fifoQueue === true || desired.queueName.endsWith('.fifo');
+}
+
+/** The status fields of a queue. */
+export function queueStatus(queueName: string, observed: ObservedQueue): Observation['status'] {
+  return {
+    queueName,
+    queueURL: observed.url,
+    queueARN: observed.attributes.QueueArn ?? '',
+    approximateNumberOfMessages: Number(observed.attributes.ApproximateNumberOfMessages ?? 0),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Comparison: desired vs observed. Pure.
+
+/** Every field where AWS differs from the spec, with the attributes that fix it. */
+export function compareQueue(desired: QueueSpec, observed: ObservedQueue, desiredTags: Record<string, string>): Difference[] {
+  const current = observed.attributes;
+  const differences: Difference[] = [];
+  for (const [field, attribute] of SCALAR_FIELDS) {
+    const value = desired[field];
+    if (value === undefined || String(value) === current[attribute]) continue;
+    differences.push({ field, detail: `${current[attribute] ?? 'unset'} -> ${String(value)}`, attributes: { [attribute]: String(value) } });
+  }
+  const redrive = compareRedrive(desired.deadLetterQueue, current.RedrivePolicy);
+  if (redrive) differences.push(redrive);
+  if (desired.encryption) differences.push(...compareEncryption(desired.encryption, current));
+  if (desired.policy !== undefined && !samePolicy(desired.policy, current.Policy)) {
+    differences.push({ field: 'policy', detail: current.Policy ? 'changed' : 'unset -> set', attributes: { Policy: desired.policy } });
+  }
+  const tags = compareTags(desiredTags, observed.tags);
+  if (tags) differences.push({ field: 'tags', detail: tags });
+  return differences;
+}
+
+/** Readable form of a difference, as it appears in conditions and events. */
+export function formatDifference(difference: Difference): string {
+  return `${difference.field}: ${difference.detail}`;
+}
+
+/**
+ * The redrive policy is managed even when the spec leaves deadLetterQueue
+ * unset: that is the only way the spec can say "no dead-letter queue", and a
+ * queue that keeps redriving to a DLQ the spec no longer names would be a
+ * surprise. SQS removes the policy when it is set to ''.
+ */
+export function compareRedrive(desired: QueueSpec['deadLetterQueue'], observed: string | undefined): Difference | undefined {
+  const current = parseRedrive(observed);
+  const wanted = desired ? { arn: deadLetterTargetArn(desired), maxReceiveCount: desired.maxReceiveCount } : undefined;
+  if (current?.arn === wanted?.arn && current?.maxReceiveCount === wanted?.maxReceiveCount) return undefined;
+  return {
+    field: 'deadLetterQueue',
+    detail: `${describeRedrive(current)} -> ${describeRedrive(wanted)}`,
+    attributes: { RedrivePolicy: desired ? redrivePolicy(desired) : '' },
+  };
+}
+
+function parseRedrive(policy: string | undefined): { arn: string; maxReceiveCount: number } | undefined {
+  if (!policy) return undefined;
+  try {
+    const parsed = JSON.parse(policy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
+    // SQS has returned maxReceiveCount both as a number and as a string.
+    return { arn: String(parsed.deadLetterTargetArn ?? ''), maxReceiveCount: Number(parsed.maxReceiveCount) };
+  } catch {
+    return { arn: policy, maxReceiveCount: Number.NaN };
+  }
+}
+
+function describeRedrive(redrive: { arn: string; maxReceiveCount: number } | undefined): string {
+  return redrive ? `${redrive.arn} (maxReceiveCount ${redrive.maxReceiveCount})` : 'none';
+}
+
+/** Compares the encryption mode (none, SSE-SQS, or a KMS key) and, for KMS, the data key reuse period. */
+export function compareEncryption(desired: NonNullable<QueueSpec['encryption']>, observed: Attributes): Difference[] {
+  // A key decides: AWS turns SqsManagedSseEnabled off when a key is set, but
+  // moto (5.2) leaves it "true" next to the key.
+  const currentKey = observed.KmsMasterKeyId || undefined;
+  const current = currentKey ? `SSE-KMS ${currentKey}` : observed.SqsManagedSseEnabled === 'true' ? 'SSE-SQS' : 'none';
+  const wanted = !desired.enabled ? 'none' : desired.kmsKeyID !== undefined ? `SSE-KMS ${desired.kmsKeyID}` : 'SSE-SQS';
+  const differences: Difference[] = [];
+  if (current !== wanted) {
+    const attributes = encryptionAttributes(desired);
+    // Leaving KMS means clearing the key; SQS refuses SSE-SQS next to a key.
+    if (currentKey && desired.kmsKeyID === undefined) attributes.KmsMasterKeyId = '';
+    differences.push({ field: 'encryption', detail: `${current} -> ${wanted}`, attributes });
+  }
+  const reuse = desired.kmsDataKeyReusePeriodSeconds;
+  if (desired.enabled && desired.kmsKeyID !== undefined && reuse !== undefined && current === wanted) {
+    if (String(reuse) !== observed.KmsDataKeyReusePeriodSeconds) {
+      differences.push({
+        field: 'encryption.kmsDataKeyReusePeriodSeconds',
+        detail: `${observed.KmsDataKeyReusePeriodSeconds ?? 'unset'} -> ${reuse}`,
+        attributes: { KmsDataKeyReusePeriodSeconds: String(reuse) },
+      });
+    }
+  }
+  return differences;
+}
+
+/** Policies are equal when they parse to the same JSON, whatever the key order and spacing. */
+export function samePolicy(desired: string, observed: string | undefined): boolean {
+  if (observed === undefined || observed === '') return false;
+  return canonicalJson(desired) === canonicalJson(observed);
+}
+
+function canonicalJson(text: string): string {
+  const sortKeys = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sortKeys);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([key, inner]) => [key, sortKeys(inner)]));
+  };
+  try {
+    return JSON.stringify(sortKeys(JSON.parse(text)));
+  } catch {
+    return text;
+  }
+}
+
+/** Compares the exact tag set: `+added, -removed, ~changed` by key. */
+export function compareTags(desired: Record<string, string>, observed: Record<string, string>): string | undefined {
+  const { set, remove } = tagChanges(desired, observed);
+  const changes = [
+    ...Object.keys(set).filter((key) => !(key in observed)).sort().map((key) => `+${key}`),
+    ...remove.map((key) => `-${key}`),
+    ...Object.keys(set).filter((key) => key in observed).sort().map((key) => `~${key}`),
+  ];
+  return changes.length ? changes.join(', ') : undefined;
+}
+
+/** Tags to add or change (TagQueue) and keys to remove (UntagQueue). */
+export function tagChanges(
+  desired: Record<string, string>,
+  observed: Record<string, string>,
+): { set: Record<string, string>; remove: string[] } {
+  return {
+    set: Object.fromEntries(Object.entries(desired).filter(([key, value]) => observed[key] !== value)),
+    remove: Object.keys(observed).filter((key) => !(key in desired)).sort(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// AWS calls.
+
+/** Reads URL, attributes and tags. Throws QueueDoesNotExist when there is no such queue. */
+async function readQueue(sqs: SQSClient, queueName: string): Promise<ObservedQueue> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+  const url = QueueUrl ?? '';
+  const [attributes, tags] = await Promise.all([
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })),
+    sqs.send(new ListQueueTagsCommand({ QueueUrl: url })),
+  ]);
+  return { url, attributes: attributes.Attributes ?? {}, tags: tags.Tags ?? {} };
+}
+
+/**
+ * Reads the queue and writes what differs, and only that. Update and the
+ * "queue already exists" path of create both end here. It reads again rather
+ * than trusting the observation it was given: that holds readable
+ * differences, not the tag keys to remove or the encryption mode to leave,
+ * and an activity retry may hand it an old one.
+ */
+async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: QueueSpec, observed: ObservedQueue): Promise<void> {
+  const differences = compareQueue(desired, observed, context.tags);
+  const attributes: Attributes = Object.assign({}, ...differences.map((d) => d.attributes ?? {}));
+  if (Object.keys(attributes).length) {
+    // moto (5.2) clears the access policy on every SetQueueAttributes that
+    // does not name it; AWS keeps it. Sending the unchanged policy along
+    // costs nothing on AWS and keeps one update enough on moto.
+    if (desired.policy !== undefined) attributes.Policy ??= desired.policy;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: observed.url, Attributes: attributes }));
+  }
+  const { set, remove } = tagChanges(context.tags, observed.tags);
+  if (Object.keys(set).length) await sqs.send(new TagQueueCommand({ QueueUrl: observed.url, Tags: set }));
+  if (remove.length) await sqs.send(new UntagQueueCommand({ QueueUrl: observed.url, TagKeys: remove }));
+}
+
+function otherOwner(context: AwsContext, tags: Record<string, string>): string | undefined {
+  const owner = tags[OWNER_TAG];
+  return owner !== undefined && owner !== context.tags[OWNER_TAG] ? owner : undefined;
+}
+
+/** The SQSQueue handler. */
+export const queueHandler: ResourceHandler<QueueSpec> = {
+  kind: 'SQSQueue',
+  errorCodes: ERROR_CODES,
+
+  async observe(context, desired) {
+    let observed: ObservedQueue;
+    try {
+      observed = await readQueue(context.client(SQSClient), desired.queueName);
+    } catch (error) {
+      if (isNotFound(error, ERROR_CODES)) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
+      throw error;
+    }
+    const differences = compareQueue(desired, observed, context.tags);
+    const ownedBy = otherOwner(context, observed.tags);
+    return {
+      exists: true,
+      upToDate: differences.length === 0,
+      ready: true,
+      differences: differences.map(formatDifference),
+      ...(ownedBy !== undefined ? { ownedBy } : {}),
+      status: queueStatus(desired.queueName, observed),
+    };
+  },
+
+  async create(context, desired) {
+    const sqs = context.client(SQSClient);
+    try {
+      // Tags go with the create call, so that even a crash right after it
+      // leaves a queue the next observe recognises as ours. CreateQueue with
+      // the attributes of an existing queue returns that queue, which makes a
+      // retry after a crash safe.
+      await sqs.send(
+        new CreateQueueCommand({ QueueName: desired.queueName, Attributes: createAttributes(desired), tags: context.tags }),
+      );
+      return;
+    } catch (error) {
+      if (!QUEUE_EXISTS.has(errorName(error))) throw error;
+    }
+    // The queue exists with other attributes: an earlier attempt whose spec
+    // has changed since, or a queue made outside the operator. Bring it in
+    // line, unless it is another resource's.
+    const observed = await readQueue(sqs, desired.queueName);
+    const owner = otherOwner(context, observed.tags);
+    if (owner !== undefined) {
+      throw Object.assign(new Error(`queue ${desired.queueName} is already managed by ${owner}: choose another queueName`), {
+        name: OWNED_BY_ANOTHER,
+      });
+    }
+    await reconcileQueue(context, sqs, desired, observed);
+  },
+
+  async update(context, desired) {
+    const sqs = context.client(SQSClient);
+    await reconcileQueue(context, sqs, desired, await readQueue(sqs, desired.queueName));
+  },
+
+  async delete(context, desired) {
+    const sqs = context.client(SQSClient);
+    try {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: desired.queueName }));
+      // SQS finishes deleting within 60 seconds; the queue no longer takes
+      // messages from now on, so the custom resource can go.
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    } catch (error) {
+      if (!isNotFound(error, ERROR_CODES)) throw error;
+    }
+    return 'Deleted';
+  },
+};

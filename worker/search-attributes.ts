@@ -4,7 +4,7 @@
  * before it takes work. The local stack registers them too, at start.
  */
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { OperatorConfig } from '../shared/config.js';
 import { searchAttributes } from '../workflows/messages.js';
 
@@ -19,7 +19,7 @@ export async function ensureSearchAttributes(config: Pick<OperatorConfig, 'tempo
     await connection.operatorService.addSearchAttributes({
       namespace: config.temporalNamespace,
       searchAttributes: Object.fromEntries(
-        missing.map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        missing.map((name) => [name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
       ),
     });
   } finally {

@@ -115,7 +115,7 @@ spec:
     kubeconfigPath: stack.kubeconfigPath,
     temporalAddress: stack.temporalAddress,
     taskQueue: `it-${randomUUID()}`,
-    env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '20', RELIST_SECONDS: '60', ...operatorEnv },
+    env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
   });
   await operator.start();
   const connection = await Connection.connect({ address: stack.temporalAddress });

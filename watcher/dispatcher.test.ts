@@ -30,7 +30,7 @@ function fakeGateway(failFirst = 0): { gateway: WorkflowGateway; calls: Call[] }
   };
 }
 
-function bucket(overrides: { generation?: number; uid?: string; deleting?: boolean; status?: object } = {}): CustomResource {
+function bucket(overrides: { generation?: number; uid?: string; deleting?: boolean; status?: Record<string, unknown> } = {}): CustomResource {
   return {
     apiVersion: 'aws-infra-operator.runner.codes/v1alpha1',
     kind: 'S3Bucket',
@@ -46,7 +46,7 @@ function bucket(overrides: { generation?: number; uid?: string; deleting?: boole
   };
 }
 
-function provider(status: object): CustomResource {
+function provider(status: Record<string, unknown>): CustomResource {
   return { apiVersion: 'x', kind: 'AWSProvider', metadata: { name: 'aws', namespace: 'default', uid: 'p', generation: 1 }, spec: { region: 'us-east-1' }, status };
 }
 

@@ -99,6 +99,7 @@ export class AwsProxy {
       body,
     };
     this.calls.push(call);
+    if (process.env.DEBUG_PROXY) process.stderr.write(`[proxy] ${call.service} ${call.operation} ${call.method} ${call.path}\n`);
     let interception: Interception | undefined;
     for (const interceptor of this.interceptors) {
       interception = interceptor(call);

@@ -27,7 +27,7 @@ export class Operator {
 
   async start(which: OperatorProcess[] = ['worker', 'watcher']): Promise<void> {
     for (const name of which) {
-      if (this.processes.get(name)?.exitCode === null) continue;
+      if (this.running(name)) continue;
       const child = spawn(process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
         cwd: root,
         env: {
@@ -49,6 +49,11 @@ export class Operator {
     }
   }
 
+  running(name: OperatorProcess): boolean {
+    const child = this.processes.get(name);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   /** Kills a process the hard way (SIGKILL): a crash, not a shutdown. */
   async kill(name: OperatorProcess): Promise<void> {
     await this.signal(name, 'SIGKILL');
@@ -60,7 +65,7 @@ export class Operator {
 
   private async signal(name: OperatorProcess, signal: NodeJS.Signals): Promise<void> {
     const child = this.processes.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    if (!child || !this.running(name)) return;
     const exited = once(child, 'exit');
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -202,12 +202,14 @@ describe('spine on the real stack', () => {
 
   test('a worker killed after AWS created the bucket but before the activity finished leaves exactly one bucket', async () => {
     let killed = false;
+    let intercepted = false;
     const remove = h.proxy.intercept((call) => {
-      if (killed || call.operation !== 'CreateBucket' || call.path.replace(/\/$/, '') !== '/crash-bucket') return undefined;
+      if (intercepted || call.operation !== 'CreateBucket' || call.path.replace(/\/$/, '') !== '/crash-bucket') return undefined;
+      intercepted = true;
       return {
         afterForward: async () => {
-          killed = true;
           await h.operator.kill('worker');
+          killed = true;
           return 'drop';
         },
       };

@@ -149,7 +149,23 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * Starts a stack on fresh free ports, trying again on new ports when a start
+ * fails: the Temporal dev server also takes ports of its own choosing, which
+ * can collide with ours however carefully ours are picked.
+ */
 export async function startStack(options: StartStackOptions = {}): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      process.stderr.write(`[stack] start failed (attempt ${attempt}); retrying on new ports\n`);
+    }
+  }
+}
+
+async function startStackOnce(options: StartStackOptions): Promise<LocalStack> {
   const components = options.components ?? STACK_COMPONENTS;
   const [etcd, etcdPeer, kube, temporal, moto] = (await freePorts(5)) as [number, number, number, number, number];
   const ports: StackPorts = { etcd, etcdPeer, kube, temporal, moto };

@@ -1,0 +1,18 @@
+# The operator image: worker and watcher are the same image with different
+# commands. Not built in this repository's CI (its machines have no Docker
+# engine); `npm run build` is what it runs and is checked by `npm test`'s typecheck.
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx tsc -p tsconfig.json
+
+FROM node:20.19-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+USER 65532:65532
+CMD ["node", "dist/worker/main.js"]

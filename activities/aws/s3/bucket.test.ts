@@ -10,7 +10,6 @@ import {
   compareEncryption,
   compareLifecycleRules,
   comparePublicAccessBlock,
-  compareTags,
   compareVersioning,
   corsRuleFromAws,
   corsRuleToAws,
@@ -218,10 +217,6 @@ describe('compare', () => {
     assert.equal(compareCorsRules([rule], [{ ...rule, allowedHeaders: [] }]), undefined);
   });
 
-  test('tags: added, removed, changed', () => {
-    assert.equal(compareTags({ Team: 'a', Env: 'prod' }, { Env: 'dev', Extra: 'x' }), '+Team, -Extra, ~Env');
-    assert.equal(compareTags({ Team: 'a' }, { Team: 'a' }), undefined);
-  });
 });
 
 describe('mapping', () => {

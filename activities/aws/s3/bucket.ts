@@ -43,12 +43,11 @@ import {
   type TransitionStorageClass,
 } from '@aws-sdk/client-s3';
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext, Observation, ResourceHandler } from '../handler.js';
+import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, otherOwner } from '../tags.js';
 
 /** Thrown by create when the bucket carries another custom resource's owner tag. */
-const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
 
 const ERROR_CODES: ErrorCodes = {
   // The name is taken by another account, or the bucket is someone else's:
@@ -321,10 +320,6 @@ export function compareCorsRules(desired: CorsRule[], observed: CorsRule[]): str
   return changes.length ? changes.join(', ') : undefined;
 }
 
-/** Compares the exact tag set: `+added, -removed, ~changed` by key. */
-export function compareTags(desired: Record<string, string>, observed: Record<string, string>): string | undefined {
-  return describeKeyedChanges(new Map(Object.entries(desired)), new Map(Object.entries(observed)));
-}
 
 function describeKeyedChanges(desired: Map<string, string>, observed: Map<string, string>): string | undefined {
   const keys = (map: Map<string, string>, keep: (key: string) => boolean) => [...map.keys()].filter(keep).sort();
@@ -557,22 +552,7 @@ async function abortMultipartUploads(context: AwsContext, s3: S3Client, Bucket: 
   }
 }
 
-/**
- * Refuses a bucket that carries another custom resource's owner tag: two
- * resources with the same bucketName must not both configure one bucket.
- */
-function assertNotOwnedByAnother(context: AwsContext, bucketName: string, tags: Record<string, string>): void {
-  const owner = otherOwner(context, tags);
-  if (owner === undefined) return;
-  throw Object.assign(new Error(`bucket ${bucketName} is already managed by ${owner}: choose another bucketName`), {
-    name: OWNED_BY_ANOTHER,
-  });
-}
 
-function otherOwner(context: AwsContext, tags: Record<string, string>): string | undefined {
-  const owner = tags[OWNER_TAG];
-  return owner !== undefined && owner !== context.tags[OWNER_TAG] ? owner : undefined;
-}
 
 /** The S3Bucket handler. */
 export const bucketHandler: ResourceHandler<BucketSpec> = {
@@ -623,7 +603,7 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     // the next observe recognises as ours. A bucket of this account that
     // carries another resource's tag is not taken over.
     const existing = await unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })));
-    assertNotOwnedByAnother(context, Bucket, Object.fromEntries((existing?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+    assertNotOwnedByAnother(context, `bucket ${Bucket}`, Object.fromEntries((existing?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
     await writeTags(s3, Bucket, context.tags);
     await reconcileSections(context, s3, desired);
   },

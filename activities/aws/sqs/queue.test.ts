@@ -8,12 +8,10 @@ import {
   compareEncryption,
   compareQueue,
   compareRedrive,
-  compareTags,
   createAttributes,
   queueHandler,
   redrivePolicy,
   samePolicy,
-  tagChanges,
   type Attributes,
 } from './queue.js';
 
@@ -183,15 +181,6 @@ describe('compare', () => {
     assert.equal(samePolicy('{"a":1,"b":[{"c":2,"d":3}]}', '{ "b": [{"d":3,"c":2}], "a": 1 }'), true);
     assert.equal(samePolicy('{"a":1}', '{"a":2}'), false);
     assert.equal(samePolicy('{"a":1}', undefined), false);
-  });
-
-  test('tags: added, removed, changed, and the calls that fix them', () => {
-    assert.equal(compareTags({ Team: 'a', Env: 'prod' }, { Env: 'dev', Extra: 'x' }), '+Team, -Extra, ~Env');
-    assert.deepEqual(tagChanges({ Team: 'a', Env: 'prod', Same: 's' }, { Env: 'dev', Extra: 'x', Same: 's' }), {
-      set: { Team: 'a', Env: 'prod' },
-      remove: ['Extra'],
-    });
-    assert.equal(compareTags({ a: '1' }, { a: '1' }), undefined);
   });
 
   test('scalar attributes compare as SQS strings', () => {

@@ -20,12 +20,11 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext, Observation, ResourceHandler } from '../handler.js';
+import { OWNED_BY_ANOTHER, compareTags, otherOwner, tagChanges } from '../tags.js';
 
 /** Thrown by create when the queue carries another custom resource's owner tag. */
-const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
 
 const ERROR_CODES: ErrorCodes = {
   // Two resources with one queueName: only a new name can help.
@@ -235,27 +234,7 @@ function canonicalJson(text: string): string {
   }
 }
 
-/** Compares the exact tag set: `+added, -removed, ~changed` by key. */
-export function compareTags(desired: Record<string, string>, observed: Record<string, string>): string | undefined {
-  const { set, remove } = tagChanges(desired, observed);
-  const changes = [
-    ...Object.keys(set).filter((key) => !(key in observed)).sort().map((key) => `+${key}`),
-    ...remove.map((key) => `-${key}`),
-    ...Object.keys(set).filter((key) => key in observed).sort().map((key) => `~${key}`),
-  ];
-  return changes.length ? changes.join(', ') : undefined;
-}
 
-/** Tags to add or change (TagQueue) and keys to remove (UntagQueue). */
-export function tagChanges(
-  desired: Record<string, string>,
-  observed: Record<string, string>,
-): { set: Record<string, string>; remove: string[] } {
-  return {
-    set: Object.fromEntries(Object.entries(desired).filter(([key, value]) => observed[key] !== value)),
-    remove: Object.keys(observed).filter((key) => !(key in desired)).sort(),
-  };
-}
 
 // ---------------------------------------------------------------------------
 // AWS calls.
@@ -293,10 +272,6 @@ async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: Queu
   if (remove.length) await sqs.send(new UntagQueueCommand({ QueueUrl: observed.url, TagKeys: remove }));
 }
 
-function otherOwner(context: AwsContext, tags: Record<string, string>): string | undefined {
-  const owner = tags[OWNER_TAG];
-  return owner !== undefined && owner !== context.tags[OWNER_TAG] ? owner : undefined;
-}
 
 /** The SQSQueue handler. */
 export const queueHandler: ResourceHandler<QueueSpec> = {

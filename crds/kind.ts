@@ -55,6 +55,17 @@ export function providerReference(spec: { providerRef: { name: string; namespace
   return { kind: 'AWSProvider', namespace: spec.providerRef.namespace ?? namespace, name: spec.providerRef.name };
 }
 
+/** A `…Ref` field's value: name, and namespace when it is not the resource's own. */
+export interface LocalReference {
+  name: string;
+  namespace?: string;
+}
+
+/** The ObjectRef of a `…Ref` field, or nothing when the field is unset. */
+export function localReference(kind: string, ref: LocalReference | undefined, namespace: string): ObjectRef[] {
+  return ref ? [{ kind, namespace: ref.namespace ?? namespace, name: ref.name }] : [];
+}
+
 /** Printer columns shared by every kind. */
 export const readyColumn: PrinterColumn = { name: 'Ready', type: 'boolean', jsonPath: '.status.ready' };
 export const phaseColumn: PrinterColumn = { name: 'Phase', type: 'string', jsonPath: '.status.phase' };

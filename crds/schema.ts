@@ -107,3 +107,23 @@ export const commonStatusProperties = {
     }),
   ),
 };
+
+/** Reference to another custom resource of ours, by name (same namespace unless given). */
+export const LocalRef = Type.Object(
+  {
+    name: Name({ description: 'name of the custom resource' }),
+    namespace: Type.Optional(Name({ description: 'defaults to this resource namespace' })),
+  },
+  { description: 'a custom resource managed by this operator; its AWS ID is used once it is Ready' },
+);
+
+/**
+ * CEL rule: exactly one of an AWS ID field and its reference field, e.g.
+ * `vpcID` or `vpcRef`. `path` prefixes both for nested objects.
+ */
+export function exactlyOne(idField: string, refField: string): ValidationRule {
+  return {
+    rule: `has(self.${idField}) != has(self.${refField})`,
+    message: `set exactly one of ${idField} or ${refField}`,
+  };
+}

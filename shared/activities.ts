@@ -54,6 +54,8 @@ export interface AwsRequest {
   ref: ObjectRef;
   uid: string;
   spec: JsonObject;
+  /** Set while the resource is being deleted: references need not resolve, only our own AWS resource matters. */
+  deleting?: boolean;
 }
 
 /** Activities that talk to the Kubernetes API. */

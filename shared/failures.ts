@@ -7,6 +7,8 @@ export const FailureType = {
   Terminal: 'Terminal',
   /** The AWSProvider is missing or not Ready; the resource waits for it. */
   ProviderNotReady: 'ProviderNotReady',
+  /** A custom resource this spec refers to (vpcRef, say) is missing or not Ready; the resource waits for it. */
+  DependencyNotReady: 'DependencyNotReady',
   /** A transient AWS or network failure; Temporal retries it with backoff. */
   Retryable: 'Retryable',
 } as const;

@@ -100,14 +100,21 @@ test('dispatcher: a provider status change wakes resources that refer to it, a r
   assert.deepEqual(calls, [{ kind: 'dependency', target: 'S3Bucket/default/data' }]);
 });
 
-test('dispatcher: removal signals without starting a workflow', async () => {
+test('dispatcher: removal signals without starting a workflow, and wakes what the object referred to', async () => {
   const { gateway, calls } = fakeGateway();
   const dispatcher = new Dispatcher(gateway, () => {});
   dispatcher.upsert('S3Bucket', bucket(), false);
+  await settle();
+  calls.length = 0;
   dispatcher.remove('S3Bucket', bucket());
   await settle();
-  assert.equal(calls.at(-1)?.start, false);
-  assert.equal(calls.at(-1)?.change?.deleting, true);
+  const own = calls.find((c) => c.kind === 'changed');
+  assert.equal(own?.start, false);
+  assert.equal(own?.change?.deleting, true);
+  assert.ok(
+    calls.some((c) => c.kind === 'dependency' && c.target === 'AWSProvider/default/aws'),
+    'the provider it referred to is told (a VPC waiting for its subnets to go works the same way)',
+  );
 });
 
 test('dispatcher: a failed signal is kept and re-sent', async () => {

@@ -49,8 +49,8 @@ export class Dispatcher {
   private readonly seen = new Map<string, Seen>();
   /** dependency workflow ID → workflow IDs (and refs) of resources that refer to it. */
   private readonly dependents = new Map<string, Map<string, ObjectRef>>();
-  /** workflow ID → dependency workflow IDs it was indexed under, to un-index on change. */
-  private readonly dependenciesOf = new Map<string, string[]>();
+  /** workflow ID → the resources it refers to, to un-index on change and to wake them on removal. */
+  private readonly dependenciesOf = new Map<string, ObjectRef[]>();
   private readonly listedOnce = new Set<string>();
   /** Signals that failed and are retried by `retryFailed`. */
   private readonly failed = new Map<string, { ref: ObjectRef; change: ResourceChange; start: boolean }>();
@@ -90,6 +90,9 @@ export class Dispatcher {
     const before = this.seen.get(id);
     this.seen.delete(id);
     this.listedOnce.delete(id);
+    // What this resource referred to may be waiting for it to go (a VPC
+    // cannot be deleted before its subnets): tell them it has.
+    for (const dependency of this.dependenciesOf.get(id) ?? []) this.notify(dependency, ref);
     this.unindex(id);
     // The workflow notices on its next load; this makes that happen now.
     // Without start: a completed workflow has nothing left to do for a gone object.
@@ -119,13 +122,13 @@ export class Dispatcher {
   }
 
   private wakeDependents(dependency: ObjectRef): void {
-    const dependents = this.dependents.get(workflowIdFor(dependency));
-    if (!dependents) return;
-    for (const dependent of dependents.values()) {
-      this.gateway.dependencyChanged(dependent, dependency).catch((error: unknown) => {
-        this.onError(`dependency signal to ${workflowIdFor(dependent)} failed`, error);
-      });
-    }
+    for (const dependent of this.dependents.get(workflowIdFor(dependency))?.values() ?? []) this.notify(dependent, dependency);
+  }
+
+  private notify(target: ObjectRef, changed: ObjectRef): void {
+    this.gateway.dependencyChanged(target, changed).catch((error: unknown) => {
+      this.onError(`dependency signal to ${workflowIdFor(target)} failed`, error);
+    });
   }
 
   private index(ref: ObjectRef, object: CustomResource): void {
@@ -137,9 +140,8 @@ export class Dispatcher {
     } catch {
       // A spec too broken to read references from; the workflow reports it.
     }
-    const keys = references.map(workflowIdFor);
-    this.dependenciesOf.set(id, keys);
-    for (const key of keys) {
+    this.dependenciesOf.set(id, references);
+    for (const key of references.map(workflowIdFor)) {
       const set = this.dependents.get(key) ?? new Map<string, ObjectRef>();
       set.set(id, ref);
       this.dependents.set(key, set);
@@ -147,7 +149,7 @@ export class Dispatcher {
   }
 
   private unindex(id: string): void {
-    for (const key of this.dependenciesOf.get(id) ?? []) {
+    for (const key of (this.dependenciesOf.get(id) ?? []).map(workflowIdFor)) {
       const set = this.dependents.get(key);
       set?.delete(id);
       if (set?.size === 0) this.dependents.delete(key);

@@ -52,7 +52,7 @@ const awsRetry = {
   // A few quick retries inside the activity; past that the workflow reports
   // the error in status and keeps backing off with its own durable timer.
   maximumAttempts: 5,
-  nonRetryableErrorTypes: [FailureType.Terminal, FailureType.ProviderNotReady],
+  nonRetryableErrorTypes: [FailureType.Terminal, FailureType.ProviderNotReady, FailureType.DependencyNotReady],
 };
 
 // Short enough that an attempt lost with a crashed worker is retried soon;
@@ -88,9 +88,8 @@ function describeFailure(error: unknown): FailureOutcome {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
     const cause = error.cause;
     const details = cause.details?.[0] as { reason?: string } | undefined;
-    const type = cause.type === FailureType.Terminal || cause.type === FailureType.ProviderNotReady
-      ? cause.type
-      : FailureType.Retryable;
+    const known: string[] = [FailureType.Terminal, FailureType.ProviderNotReady, FailureType.DependencyNotReady];
+    const type = known.includes(cause.type ?? '') ? (cause.type as FailureType) : FailureType.Retryable;
     return { type, reason: details?.reason ?? cause.type ?? 'Error', message: cause.message };
   }
   if (error instanceof ActivityFailure) {
@@ -241,7 +240,9 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       }
     } catch (error) {
       const failure = describeFailure(error);
-      if (failure.type === FailureType.ProviderNotReady) {
+      if (failure.type === FailureType.ProviderNotReady || failure.type === FailureType.DependencyNotReady) {
+        // The watcher signals when the provider or dependency changes; the
+        // timer is only a safety net.
         await report(uid, { phase: Phase.Waiting, reason: failure.reason, message: failure.message, synced: undefined });
         return backoffSeconds(state.retries++, resyncSeconds);
       }
@@ -277,18 +278,22 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     const spec = live ? resource.spec : state.spec;
     const deletionPolicy = (live ? resource.deletionPolicy : state.deletionPolicy) ?? 'Delete';
     if (!spec) return;
+    const deletion: AwsRequest = { ...request(uid, { spec }), deleting: true };
     let observed: Observation | undefined;
     for (;;) {
       const decision = decide({ deleting: true, deletionPolicy, observed });
       try {
         switch (decision.action) {
           case Action.Observe:
-            observed = await aws.observeResource(request(uid, { spec }));
+            observed = await aws.observeResource(deletion);
             continue;
           case Action.Delete: {
             await report(uid, { phase: Phase.Deleting, reason: 'Deleting', message: decision.reason, synced: true });
-            await awsDelete.deleteResource(request(uid, { spec }));
+            const outcome = await awsDelete.deleteResource(deletion);
             observed = undefined;
+            // Deleting: AWS is removing it, or it waits for its dependents to
+            // go first. Either way look again after a durable backoff.
+            if (outcome === 'Deleting') await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
             continue;
           }
           case Action.WaitUntilDeleted:
@@ -309,7 +314,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         const failure = describeFailure(error);
         observed = undefined;
         await report(uid, {
-          phase: failure.type === FailureType.ProviderNotReady ? Phase.Waiting : Phase.Error,
+          phase: failure.type === FailureType.Retryable || failure.type === FailureType.Terminal ? Phase.Error : Phase.Waiting,
           reason: failure.reason,
           message: `deletion blocked: ${failure.message}`,
           synced: false,

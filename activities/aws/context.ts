@@ -7,7 +7,7 @@ import type { AWSProviderSpec, AWSProviderStatus } from '../../crds/kinds/aws-pr
 import { providerReference } from '../../crds/kind.js';
 import type { AwsRequest } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import { OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
+import { OWNER_TAG, ownerTagValue, type ObjectRef } from '../../shared/identity.js';
 import { readCustomResource, type KubeClients } from '../kube/client.js';
 import { providerCredentials } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
@@ -40,6 +40,26 @@ async function providerFor(clients: KubeClients, request: AwsRequest): Promise<P
   return { namespace: ref.namespace, spec: provider.spec, ...(status.accountID ? { accountID: status.accountID } : {}) };
 }
 
+function dependencyNotReady(message: string): ApplicationFailure {
+  const details: FailureDetails = { reason: 'DependencyNotReady' };
+  return ApplicationFailure.create({ type: FailureType.DependencyNotReady, message, nonRetryable: true, details: [details] });
+}
+
+/** Reads `status[statusField]` of a referenced custom resource that is Ready. */
+async function resolveReference(clients: KubeClients, ref: ObjectRef, statusField: string): Promise<string> {
+  const target = await readCustomResource<unknown, Record<string, unknown>>(clients, ref);
+  const name = `${ref.kind} ${ref.namespace}/${ref.name}`;
+  if (!target) throw dependencyNotReady(`waiting for ${name}: it does not exist`);
+  const status = target.status ?? {};
+  const value = status[statusField];
+  if (status.ready !== true || typeof value !== 'string' || value === '') {
+    const conditions = status.conditions as Array<{ type: string; message?: string }> | undefined;
+    const why = conditions?.find((c) => c.type === 'Ready')?.message;
+    throw dependencyNotReady(`waiting for ${name} to be Ready${why ? `: ${why}` : ''}`);
+  }
+  return value;
+}
+
 /** Context for one activity call; `heartbeat` comes from the activity runtime. */
 export async function awsContextFor(
   clients: KubeClients,
@@ -62,5 +82,7 @@ export async function awsContextFor(
     tags: mergeTags(provider.spec.defaultTags, specTags, { [OWNER_TAG]: ownerTagValue(request.ref) }),
     client: (clientClass) => new clientClass(config),
     heartbeat,
+    deleting: request.deleting === true,
+    resolve: (ref, statusField) => resolveReference(clients, ref, statusField),
   };
 }

@@ -34,6 +34,19 @@ export interface AwsContext {
   client<C>(clientClass: new (config: AwsClientConfig) => C): C;
   /** Reports liveness from a long call so a dead worker is noticed quickly. */
   heartbeat(): void;
+  /**
+   * True while the custom resource is being deleted. References may no
+   * longer resolve then (their targets may be gone first), so handlers find
+   * their own AWS resource by its owner tag and compare nothing.
+   */
+  deleting: boolean;
+  /**
+   * The AWS ID a referenced custom resource reports in `status[statusField]`
+   * (a `vpcRef` resolves to the VPC's `status.vpcID`). Throws a
+   * DependencyNotReady failure, which makes the resource wait, while that
+   * resource is missing or not Ready.
+   */
+  resolve(ref: ObjectRef, statusField: string): Promise<string>;
 }
 
 /**

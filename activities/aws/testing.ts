@@ -5,6 +5,8 @@
  * else of a client.
  */
 import { ServiceException } from '@smithy/core/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../shared/failures.js';
 import { OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
 import type { AwsContext } from './handler.js';
 
@@ -36,7 +38,10 @@ export interface StubContext extends AwsContext {
 }
 
 /** Fields of the context a test may set; the rest get plain defaults. */
-export type StubContextOptions = Partial<Pick<AwsContext, 'resource' | 'region' | 'accountID' | 'tags'>>;
+export type StubContextOptions = Partial<Pick<AwsContext, 'resource' | 'region' | 'accountID' | 'tags' | 'deleting'>> & {
+  /** What `resolve` answers, keyed `Kind/namespace/name`; any other reference waits (DependencyNotReady). */
+  resolved?: Record<string, string>;
+};
 
 /**
  * An AwsContext whose `client(...)` returns a stub dispatching on
@@ -72,6 +77,20 @@ export function stubContext(responses: Record<string, StubResponse>, options: St
     },
     heartbeat() {
       context.heartbeats += 1;
+    },
+    deleting: options.deleting ?? false,
+    async resolve(ref, statusField) {
+      const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      const value = options.resolved?.[key];
+      if (value === undefined) {
+        throw ApplicationFailure.create({
+          type: FailureType.DependencyNotReady,
+          message: `waiting for ${key} (${statusField})`,
+          nonRetryable: true,
+          details: [{ reason: 'DependencyNotReady' }],
+        });
+      }
+      return value;
     },
     calls,
     heartbeats: 0,

@@ -21,7 +21,9 @@ export type Interception =
   /** Answer without asking AWS. */
   | { respond: { status: number; body?: string; headers?: Record<string, string> } }
   /** Let AWS do it, then decide whether the caller ever hears back. */
-  | { afterForward: (call: ProxyCall, status: number) => Promise<'pass' | 'drop'> };
+  | { afterForward: (call: ProxyCall, status: number) => Promise<'pass' | 'drop'> }
+  /** Let AWS do it, then change what the caller hears (e.g. a state AWS has not reached yet). */
+  | { rewrite: (call: ProxyCall, status: number, body: string) => string };
 
 export type Interceptor = (call: ProxyCall) => Interception | undefined;
 
@@ -118,8 +120,10 @@ export class AwsProxy {
         ),
         ...(body.length && call.method !== 'GET' && call.method !== 'HEAD' ? { body } : {}),
       });
-      const answer = Buffer.from(await upstream.arrayBuffer());
-      if (interception && (await interception.afterForward(call, upstream.status)) === 'drop') {
+      let answer = Buffer.from(await upstream.arrayBuffer());
+      if (interception && 'rewrite' in interception) {
+        answer = Buffer.from(interception.rewrite(call, upstream.status, answer.toString('utf8')));
+      } else if (interception && (await interception.afterForward(call, upstream.status)) === 'drop') {
         response.socket?.destroy();
         return;
       }

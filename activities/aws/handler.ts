@@ -95,3 +95,27 @@ export interface ResourceHandler<Spec> {
 export function mergeTags(...sources: Array<Record<string, string> | undefined>): Record<string, string> {
   return Object.assign({}, ...sources.filter(Boolean)) as Record<string, string>;
 }
+
+/** What observe returns for a resource that does not exist. */
+export function absent(): Observation {
+  return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
+}
+
+/** What observe returns for a resource that exists: up to date exactly when nothing differs. */
+export function present(found: {
+  differences: string[];
+  ready: boolean;
+  status: Observation['status'];
+  state?: string;
+  ownedBy?: string;
+}): Observation {
+  return {
+    exists: true,
+    upToDate: found.differences.length === 0,
+    ready: found.ready,
+    differences: found.differences,
+    status: found.status,
+    ...(found.state !== undefined ? { state: found.state } : {}),
+    ...(found.ownedBy !== undefined ? { ownedBy: found.ownedBy } : {}),
+  };
+}

@@ -44,7 +44,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
-import type { AwsContext, Observation, ResourceHandler } from '../handler.js';
+import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, otherOwner } from '../tags.js';
 
 /** Thrown by create when the bucket carries another custom resource's owner tag. */
@@ -566,19 +566,16 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
       await s3.send(new HeadBucketCommand({ Bucket: desired.bucketName }));
       observed = await readBucket(s3, desired);
     } catch (error) {
-      if (isNotFound(error, ERROR_CODES)) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
+      if (isNotFound(error, ERROR_CODES)) return absent();
       throw error;
     }
-    const differences = compareBucket(desired, observed, context.tags);
     const ownedBy = otherOwner(context, observed.tags);
-    return {
-      exists: true,
-      upToDate: differences.length === 0,
+    return present({
+      differences: compareBucket(desired, observed, context.tags).map(formatDifference),
       ready: true,
-      differences: differences.map(formatDifference),
-      ...(ownedBy !== undefined ? { ownedBy } : {}),
       status: bucketStatus(desired.bucketName, observed.region),
-    };
+      ...(ownedBy !== undefined ? { ownedBy } : {}),
+    });
   },
 
   async create(context, desired) {

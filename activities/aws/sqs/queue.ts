@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
-import type { AwsContext, Observation, ResourceHandler } from '../handler.js';
+import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, compareTags, otherOwner, tagChanges } from '../tags.js';
 
 /** Thrown by create when the queue carries another custom resource's owner tag. */
@@ -283,19 +283,16 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
     try {
       observed = await readQueue(context.client(SQSClient), desired.queueName);
     } catch (error) {
-      if (isNotFound(error, ERROR_CODES)) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
+      if (isNotFound(error, ERROR_CODES)) return absent();
       throw error;
     }
-    const differences = compareQueue(desired, observed, context.tags);
     const ownedBy = otherOwner(context, observed.tags);
-    return {
-      exists: true,
-      upToDate: differences.length === 0,
+    return present({
+      differences: compareQueue(desired, observed, context.tags).map(formatDifference),
       ready: true,
-      differences: differences.map(formatDifference),
-      ...(ownedBy !== undefined ? { ownedBy } : {}),
       status: queueStatus(desired.queueName, observed),
-    };
+      ...(ownedBy !== undefined ? { ownedBy } : {}),
+    });
   },
 
   async create(context, desired) {

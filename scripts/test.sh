@@ -7,8 +7,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "==> npm ci" >&2
-  npm ci --no-audit --no-fund >&2
+  echo "==> npm install" >&2
+  # npm install, not npm ci: npm 11 writes lock files without other
+  # platforms' optional packages (@swc/core-*) and npm ci then refuses them.
+  # With every version pinned and the lock file present, install is exact.
+  npm install --no-audit --no-fund >&2
 fi
 echo "==> local stack binaries" >&2
 bash stack/install.sh

@@ -18,7 +18,10 @@ mkdir -p "$STATE/run" "$STATE/logs"
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm packages"
-  npm ci --no-audit --no-fund >&2
+  # npm install, not npm ci: npm 11 writes lock files without other
+  # platforms' optional packages (@swc/core-*) and npm ci then refuses them.
+  # With every version pinned and the lock file present, install is exact.
+  npm install --no-audit --no-fund >&2
 fi
 bash stack/install.sh
 

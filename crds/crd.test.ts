@@ -21,8 +21,8 @@ test('CRD has status subresource, printer columns, short names and the aws categ
   const crd = customResourceDefinition(S3BucketKind) as { spec: { names: { categories: string[]; shortNames: string[] }; versions: Array<{ subresources: object; additionalPrinterColumns: Array<{ name: string }> }> } };
   assert.deepEqual(crd.spec.names.categories, ['aws']);
   assert.deepEqual(crd.spec.names.shortNames, ['s3b']);
-  assert.deepEqual(crd.spec.versions[0]!.subresources, { status: {} });
-  assert.ok(crd.spec.versions[0]!.additionalPrinterColumns.some((c) => c.name === 'Ready'));
+  assert.deepEqual(crd.spec.versions[0].subresources, { status: {} });
+  assert.ok(crd.spec.versions[0].additionalPrinterColumns.some((c) => c.name === 'Ready'));
 });
 
 test('schema: the guide manifests validate; bad values do not', () => {

@@ -17,6 +17,8 @@ echo "==> local stack binaries" >&2
 bash stack/install.sh
 echo "==> typecheck" >&2
 npx tsc -p tsconfig.json --noEmit
+echo "==> lint" >&2
+npx eslint .
 echo "==> generated CRDs are current" >&2
 npx tsx crds/generate.ts --check
 

@@ -68,7 +68,7 @@ export class Dispatcher {
       uid: metadata.uid ?? '',
       generation: metadata.generation ?? 0,
       deleting: Boolean(metadata.deletionTimestamp),
-      statusFingerprint: fingerprint(object.status as Record<string, unknown> | undefined),
+      statusFingerprint: fingerprint(object.status),
     };
     const before = this.seen.get(id);
     this.seen.set(id, now);
@@ -136,7 +136,7 @@ export class Dispatcher {
     this.unindex(id);
     let references: ObjectRef[] = [];
     try {
-      references = kindDefinition(ref.kind).references(object.spec as never, ref.namespace);
+      references = kindDefinition(ref.kind).references(object.spec, ref.namespace);
     } catch {
       // A spec too broken to read references from; the workflow reports it.
     }

@@ -17,11 +17,11 @@ test('status: Ready sets ready, both conditions True, and kind fields', () => {
 test('status: an unchanged condition keeps its transition time; a changed one moves', () => {
   const first = buildStatus(undefined, { phase: Phase.Ready, reason: 'Available', message: 'ok', synced: true, observedGeneration: 1 }, t0);
   const again = buildStatus(first, { phase: Phase.Ready, reason: 'Available', message: 'ok', synced: true, observedGeneration: 1 }, t1);
-  assert.equal(again.conditions[0]!.lastTransitionTime, t0);
+  assert.equal(again.conditions[0].lastTransitionTime, t0);
   assert.equal(again.lastSyncTime, t1);
   assert.equal(statusChanged(first, again), false, 'only lastSyncTime moved');
   const failed = buildStatus(again, { phase: Phase.Error, reason: 'AccessDenied', message: 'no', synced: false, observedGeneration: 2 }, t1);
-  assert.equal(failed.conditions[0]!.lastTransitionTime, t1);
+  assert.equal(failed.conditions[0].lastTransitionTime, t1);
   assert.equal(failed.ready, false);
   assert.equal(statusChanged(again, failed), true);
 });
@@ -30,6 +30,6 @@ test('status: fields observed earlier survive a pass that observed nothing', () 
   const first = buildStatus(undefined, { phase: Phase.Ready, reason: 'Available', message: 'ok', synced: true, observedGeneration: 1, fields: { queueURL: 'http://q' } }, t0);
   const waiting = buildStatus(first, { phase: Phase.Waiting, reason: 'ProviderNotReady', message: 'wait', synced: undefined }, t1);
   assert.equal(waiting.queueURL, 'http://q');
-  assert.equal(waiting.conditions[1]!.status, 'Unknown');
+  assert.equal(waiting.conditions[1].status, 'Unknown');
   assert.equal(waiting.observedGeneration, 1, 'generation is kept when the pass did not act on one');
 });

@@ -86,7 +86,7 @@ export async function providerCredentials(
   spec: AWSProviderSpec,
 ): Promise<AwsCredentialIdentityProvider> {
   const keys = await staticCredentials(clients, namespace, spec);
-  const base: AwsCredentialIdentityProvider = keys ? async () => keys : fromNodeProviderChain();
+  const base: AwsCredentialIdentityProvider = keys ? () => Promise.resolve(keys) : fromNodeProviderChain();
   if (!spec.roleARN) return base;
   return fromTemporaryCredentials({
     masterCredentials: base,

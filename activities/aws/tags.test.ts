@@ -15,7 +15,7 @@ test('tags: added, removed and changed keys, and the writes that fix them', () =
 
 test('tags: another resource owner is recognised and refused; ours and untagged are not', () => {
   const context = stubContext({});
-  const mine = context.tags[OWNER_TAG]!;
+  const mine = context.tags[OWNER_TAG];
   assert.equal(otherOwner(context, { [OWNER_TAG]: mine }), undefined);
   assert.equal(otherOwner(context, {}), undefined);
   assert.equal(otherOwner(context, { [OWNER_TAG]: 'S3Bucket/other/x' }), 'S3Bucket/other/x');

@@ -103,8 +103,8 @@ export function stubContext(responses: Record<string, StubResponse>, options: St
 /** Answers successive calls with successive responses; the last one repeats. */
 export function sequence(...responses: StubResponse[]): (input: CommandInput, callIndex: number) => unknown {
   return (input, callIndex) => {
-    const response = responses[Math.min(callIndex, responses.length - 1)];
-    if (typeof response === 'function') return response(input, callIndex);
+    const response: StubResponse | undefined = responses[Math.min(callIndex, responses.length - 1)];
+    if (typeof response === 'function') return (response as (input: CommandInput, callIndex: number) => unknown)(input, callIndex);
     if (response instanceof Error) throw response;
     return structuredClone(response);
   };

@@ -40,7 +40,7 @@ export function defaultKubeConfig(): KubeConfig {
 /** HTTP status of a client-node error, if it has one. */
 export function httpStatus(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = (error).code;
     if (typeof code === 'number') return code;
   }
   return undefined;

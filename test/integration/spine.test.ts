@@ -120,8 +120,8 @@ describe('spine on the real stack', () => {
       RestrictPublicBuckets: true,
     });
     const tags = Object.fromEntries(
-      ((await s3.send(new GetBucketTaggingCommand({ Bucket: 'mycompany-secure-data' }))).TagSet ?? []).map((t) => [t.Key, t.Value]),
-    );
+      ((await s3.send(new GetBucketTaggingCommand({ Bucket: 'mycompany-secure-data' }))).TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']),
+    ) as Record<string, string>;
     assert.equal(tags.Compliance, 'required');
     assert.equal(tags['managed-by'], 'infra-operator', 'provider defaultTags are merged in');
     assert.equal(tags[OWNER_TAG], 'S3Bucket/default/secure-data-bucket');
@@ -129,7 +129,7 @@ describe('spine on the real stack', () => {
     const attributes = await queueAttributes('production-task-queue');
     assert.equal(attributes.VisibilityTimeout, '30');
     assert.equal(attributes.MessageRetentionPeriod, '345600');
-    assert.equal(JSON.parse(attributes.RedrivePolicy ?? '{}').deadLetterTargetArn, 'arn:aws:sqs:us-east-1:123456789012:production-dlq');
+    assert.equal((JSON.parse(attributes.RedrivePolicy ?? '{}') as { deadLetterTargetArn?: string }).deadLetterTargetArn, 'arn:aws:sqs:us-east-1:123456789012:production-dlq');
     assert.equal(task.status?.queueARN, 'arn:aws:sqs:us-east-1:123456789012:production-task-queue');
     assert.equal((await queueAttributes('production-orders.fifo')).FifoQueue, 'true');
 

@@ -206,7 +206,7 @@ async function startStackOnce(options: StartStackOptions): Promise<LocalStack> {
       liveStateDirs.delete(stateDir);
       await runScript('stop.sh', [stateDir], scriptEnv).catch(() => undefined);
       const message = err instanceof Error ? err.message : String(err);
-      throw new Error(`${message}\n(state dir kept for inspection: ${stateDir})`);
+      throw new Error(`${message}\n(state dir kept for inspection: ${stateDir})`, { cause: err });
     }
     await stop().catch(() => undefined);
     throw err;

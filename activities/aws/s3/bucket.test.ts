@@ -204,7 +204,7 @@ describe('compare', () => {
       ),
       '+new, -gone, ~b',
     );
-    assert.equal(compareLifecycleRules([{ id: 'b', enabled: true, expiration: { days: 1 } }], [observed[0]!]), undefined);
+    assert.equal(compareLifecycleRules([{ id: 'b', enabled: true, expiration: { days: 1 } }], [observed[0]]), undefined);
     assert.equal(compareLifecycleRules([], observed), '-a, -b, -gone');
   });
 

@@ -40,7 +40,6 @@ import {
   type PublicAccessBlockConfiguration,
   type ServerSideEncryption,
   type ServerSideEncryptionConfiguration,
-  type TransitionStorageClass,
 } from '@aws-sdk/client-s3';
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
@@ -154,7 +153,7 @@ export function lifecycleRuleToAws(rule: LifecycleRule): S3LifecycleRule {
     Status: rule.enabled === false ? 'Disabled' : 'Enabled',
     Filter: { Prefix: rule.prefix ?? '' },
     ...(rule.transitions?.length
-      ? { Transitions: rule.transitions.map((t) => ({ Days: t.days, StorageClass: t.storageClass as TransitionStorageClass })) }
+      ? { Transitions: rule.transitions.map((t) => ({ Days: t.days, StorageClass: t.storageClass })) }
       : {}),
     ...(rule.expiration ? { Expiration: { Days: rule.expiration.days } } : {}),
     ...(rule.noncurrentVersionExpiration

@@ -177,7 +177,8 @@ function parseRedrive(policy: string | undefined): { arn: string; maxReceiveCoun
   try {
     const parsed = JSON.parse(policy) as { deadLetterTargetArn?: unknown; maxReceiveCount?: unknown };
     // SQS has returned maxReceiveCount both as a number and as a string.
-    return { arn: String(parsed.deadLetterTargetArn ?? ''), maxReceiveCount: Number(parsed.maxReceiveCount) };
+    const arn = typeof parsed.deadLetterTargetArn === 'string' ? parsed.deadLetterTargetArn : '';
+    return { arn, maxReceiveCount: Number(parsed.maxReceiveCount) };
   } catch {
     return { arn: policy, maxReceiveCount: Number.NaN };
   }
@@ -259,7 +260,8 @@ async function readQueue(sqs: SQSClient, queueName: string): Promise<ObservedQue
  */
 async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: QueueSpec, observed: ObservedQueue): Promise<void> {
   const differences = compareQueue(desired, observed, context.tags);
-  const attributes: Attributes = Object.assign({}, ...differences.map((d) => d.attributes ?? {}));
+  const attributes: Attributes = {};
+  for (const difference of differences) Object.assign(attributes, difference.attributes);
   if (Object.keys(attributes).length) {
     // moto (5.2) clears the access policy on every SetQueueAttributes that
     // does not name it; AWS keeps it. Sending the unchanged policy along

@@ -1,13 +1,31 @@
 import type { KindDefinition } from './kind.js';
 import { AWSProviderKind } from './kinds/aws-provider.js';
+import { ElasticIPKind } from './kinds/elastic-ip.js';
+import { InternetGatewayKind } from './kinds/internet-gateway.js';
+import { NATGatewayKind } from './kinds/nat-gateway.js';
+import { RouteTableKind } from './kinds/route-table.js';
 import { S3BucketKind } from './kinds/s3-bucket.js';
+import { SecurityGroupKind } from './kinds/security-group.js';
 import { SQSQueueKind } from './kinds/sqs-queue.js';
+import { SubnetKind } from './kinds/subnet.js';
+import { VPCKind } from './kinds/vpc.js';
 
 export { API_GROUP, API_VERSION, API_GROUP_VERSION } from './schema.js';
 export type { KindDefinition, ObjectRef } from './kind.js';
 
 /** Every kind the operator serves. Adding a kind here is all the watcher and CRD generator need. */
-export const kinds: readonly KindDefinition[] = [AWSProviderKind, S3BucketKind, SQSQueueKind];
+export const kinds: readonly KindDefinition[] = [
+  AWSProviderKind,
+  S3BucketKind,
+  SQSQueueKind,
+  VPCKind,
+  SubnetKind,
+  InternetGatewayKind,
+  NATGatewayKind,
+  RouteTableKind,
+  SecurityGroupKind,
+  ElasticIPKind,
+];
 
 const byName = new Map(kinds.map((definition) => [definition.kind, definition]));
 

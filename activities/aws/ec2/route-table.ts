@@ -1,0 +1,388 @@
+/**
+ * RouteTable: one VPC route table, its routes and its subnet associations.
+ *
+ * Routes are keyed by destination CIDR: a missing one is created, one with
+ * another target is replaced in place (no moment without a route), an extra
+ * one is deleted. The VPC's `local` route and routes propagated from a
+ * virtual private gateway belong to AWS and are never compared. Only IPv4
+ * destinations are expressible in the spec, so only they are managed.
+ *
+ * A subnet has exactly one explicit association; one that belongs to
+ * another table is moved here with ReplaceRouteTableAssociation, which never
+ * leaves the subnet on the main table in between.
+ *
+ * `routes` unset leaves routes alone; `subnetAssociations` and
+ * `subnetAssociationRefs` both unset leave associations alone.
+ */
+import {
+  AssociateRouteTableCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  DeleteRouteCommand,
+  DeleteRouteTableCommand,
+  DescribeRouteTablesCommand,
+  DisassociateRouteTableCommand,
+  EC2Client,
+  ReplaceRouteCommand,
+  ReplaceRouteTableAssociationCommand,
+  type CreateRouteRequest,
+  type Route as AwsRoute,
+  type RouteTable,
+} from '@aws-sdk/client-ec2';
+import type { RouteTableSpec } from '../../../crds/kinds/route-table.js';
+import { OWNER_TAG } from '../../../shared/identity.js';
+import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
+import { compareTags } from '../tags.js';
+import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+
+const ERROR_CODES: ErrorCodes = {
+  // A route or association that appeared between our read and our write
+  // (another writer, an earlier attempt): the next pass reads again.
+  retryable: [...EC2_ERROR_CODES.retryable, 'RouteAlreadyExists'],
+  notFound: [...EC2_ERROR_CODES.notFound],
+};
+
+/** The target fields a route may use, once its references are resolved. */
+export const TARGET_FIELDS = ['gatewayID', 'natGatewayID', 'instanceID', 'networkInterfaceID', 'vpcPeeringConnectionID'] as const;
+export type TargetField = (typeof TARGET_FIELDS)[number];
+
+/** Where a route sends traffic: one field and the AWS ID in it. */
+export interface RouteTarget {
+  field: TargetField;
+  id: string;
+}
+
+/**
+ * A route as AWS reports it. AWS may fill several fields for one route (a
+ * route to an instance also names its network interface), so a desired
+ * target matches when its own field holds its ID. `other` is a target the
+ * spec cannot express (transit gateway, egress-only gateway…).
+ */
+export type ObservedTarget = Partial<Record<TargetField, string>> & { other?: string };
+
+/** What the spec asks for, with every reference resolved. Unset: not managed. */
+export interface ResolvedRouteTable {
+  routes?: Map<string, RouteTarget>;
+  subnets?: string[];
+}
+
+/** Route changes, keyed by destination. */
+export interface RouteChanges {
+  create: Array<[string, RouteTarget]>;
+  replace: Array<[string, RouteTarget, ObservedTarget]>;
+  remove: Array<[string, ObservedTarget]>;
+}
+
+/** The target parameters CreateRoute and ReplaceRoute share. */
+export type TargetInput = Pick<CreateRouteRequest, 'GatewayId' | 'NatGatewayId' | 'InstanceId' | 'NetworkInterfaceId' | 'VpcPeeringConnectionId'>;
+
+// ---------------------------------------------------------------------------
+// Pure helpers.
+
+/** The routes the operator manages, keyed by destination: not `local`, not propagated, IPv4 only. */
+export function observedRoutes(routes: AwsRoute[] | undefined): Map<string, ObservedTarget> {
+  const result = new Map<string, ObservedTarget>();
+  for (const route of routes ?? []) {
+    if (!route.DestinationCidrBlock) continue;
+    if (route.GatewayId === 'local' || route.Origin === 'CreateRouteTable' || route.Origin === 'EnableVgwRoutePropagation') continue;
+    const target: ObservedTarget = {};
+    if (route.GatewayId) target.gatewayID = route.GatewayId;
+    if (route.NatGatewayId) target.natGatewayID = route.NatGatewayId;
+    if (route.InstanceId) target.instanceID = route.InstanceId;
+    if (route.NetworkInterfaceId) target.networkInterfaceID = route.NetworkInterfaceId;
+    if (route.VpcPeeringConnectionId) target.vpcPeeringConnectionID = route.VpcPeeringConnectionId;
+    const other =
+      route.TransitGatewayId ?? route.EgressOnlyInternetGatewayId ?? route.CarrierGatewayId ?? route.LocalGatewayId ?? route.CoreNetworkArn;
+    if (other) target.other = other;
+    result.set(route.DestinationCidrBlock, target);
+  }
+  return result;
+}
+
+/** The route's target in words: its first target ID. */
+export function describeTarget(target: ObservedTarget): string {
+  for (const field of TARGET_FIELDS) {
+    const id = target[field];
+    if (id) return id;
+  }
+  return target.other ?? 'nothing';
+}
+
+/** Creates, replacements and deletions that turn `observed` into `desired`. */
+export function compareRoutes(desired: Map<string, RouteTarget>, observed: Map<string, ObservedTarget>): RouteChanges {
+  const changes: RouteChanges = { create: [], replace: [], remove: [] };
+  for (const [destination, target] of [...desired].sort(byKey)) {
+    const current = observed.get(destination);
+    if (!current) changes.create.push([destination, target]);
+    else if (current[target.field] !== target.id) changes.replace.push([destination, target, current]);
+  }
+  for (const [destination, current] of [...observed].sort(byKey)) {
+    if (!desired.has(destination)) changes.remove.push([destination, current]);
+  }
+  return changes;
+}
+
+function byKey<T>(a: [string, T], b: [string, T]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** `+0.0.0.0/0 -> igw-1, -10.1.0.0/16 -> pcx-1, ~10.2.0.0/16 nat-1 -> nat-2`, or undefined when equal. */
+export function formatRouteChanges(changes: RouteChanges): string | undefined {
+  const parts = [
+    ...changes.create.map(([destination, target]) => `+${destination} -> ${target.id}`),
+    ...changes.remove.map(([destination, current]) => `-${destination} -> ${describeTarget(current)}`),
+    ...changes.replace.map(([destination, target, current]) => `~${destination} ${describeTarget(current)} -> ${target.id}`),
+  ];
+  return parts.length ? parts.join(', ') : undefined;
+}
+
+/** The target parameter of CreateRoute / ReplaceRoute. */
+export function routeTargetInput(target: RouteTarget): TargetInput {
+  switch (target.field) {
+    case 'gatewayID':
+      return { GatewayId: target.id };
+    case 'natGatewayID':
+      return { NatGatewayId: target.id };
+    case 'instanceID':
+      return { InstanceId: target.id };
+    case 'networkInterfaceID':
+      return { NetworkInterfaceId: target.id };
+    case 'vpcPeeringConnectionID':
+      return { VpcPeeringConnectionId: target.id };
+  }
+}
+
+/** Subnets explicitly associated with the table (the main association has no subnet). */
+export function associatedSubnets(table: RouteTable): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const association of table.Associations ?? []) {
+    const state = association.AssociationState?.State;
+    if (association.Main || !association.SubnetId || !association.RouteTableAssociationId) continue;
+    if (state === 'disassociating' || state === 'disassociated' || state === 'failed') continue;
+    result.set(association.SubnetId, association.RouteTableAssociationId);
+  }
+  return result;
+}
+
+/** Subnets to associate and to disassociate. */
+export function compareAssociations(desired: string[], observed: string[]): { add: string[]; remove: string[] } {
+  const wanted = new Set(desired);
+  const current = new Set(observed);
+  return {
+    add: [...wanted].filter((subnet) => !current.has(subnet)).sort(),
+    remove: [...current].filter((subnet) => !wanted.has(subnet)).sort(),
+  };
+}
+
+/** Every difference between the table and the spec, readable. */
+export function compareRouteTable(
+  table: RouteTable,
+  resolved: ResolvedRouteTable,
+  desiredTags: Record<string, string>,
+): string[] {
+  const differences: string[] = [];
+  const tags = compareTags(desiredTags, tagMap(table.Tags));
+  if (tags) differences.push(`tags: ${tags}`);
+  if (resolved.routes) {
+    const routes = formatRouteChanges(compareRoutes(resolved.routes, observedRoutes(table.Routes)));
+    if (routes) differences.push(`routes: ${routes}`);
+  }
+  if (resolved.subnets) {
+    const { add, remove } = compareAssociations(resolved.subnets, [...associatedSubnets(table).keys()]);
+    const parts = [...add.map((subnet) => `+${subnet}`), ...remove.map((subnet) => `-${subnet}`)];
+    if (parts.length) differences.push(`subnetAssociations: ${parts.join(', ')}`);
+  }
+  return differences;
+}
+
+/** The status fields of a table. */
+export function routeTableStatus(table: RouteTable): Observation['status'] {
+  return {
+    ...(table.RouteTableId ? { routeTableID: table.RouteTableId } : {}),
+    ...(table.VpcId ? { vpcID: table.VpcId } : {}),
+    associatedSubnets: [...associatedSubnets(table).keys()].sort(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// AWS calls.
+
+function namespaceOf(context: AwsContext, ref: { namespace?: string }): string {
+  return ref.namespace ?? context.resource.namespace;
+}
+
+async function vpcId(context: AwsContext, desired: RouteTableSpec): Promise<string> {
+  if (desired.vpcRef) return context.resolve({ kind: 'VPC', namespace: namespaceOf(context, desired.vpcRef), name: desired.vpcRef.name }, 'vpcID');
+  if (!desired.vpcID) throw new Error('spec needs vpcID or vpcRef');
+  return desired.vpcID;
+}
+
+/** Resolves every reference in routes and associations. Throws DependencyNotReady while one is not Ready. */
+export async function resolveRouteTable(context: AwsContext, desired: RouteTableSpec): Promise<ResolvedRouteTable> {
+  const resolved: ResolvedRouteTable = {};
+  if (desired.routes) {
+    resolved.routes = new Map();
+    for (const route of desired.routes) {
+      resolved.routes.set(route.destinationCidrBlock, await resolveTarget(context, route));
+    }
+  }
+  if (desired.subnetAssociations || desired.subnetAssociationRefs) {
+    const subnets = [...(desired.subnetAssociations ?? [])];
+    for (const ref of desired.subnetAssociationRefs ?? []) {
+      subnets.push(await context.resolve({ kind: 'Subnet', namespace: namespaceOf(context, ref), name: ref.name }, 'subnetID'));
+    }
+    resolved.subnets = [...new Set(subnets)];
+  }
+  return resolved;
+}
+
+async function resolveTarget(context: AwsContext, route: NonNullable<RouteTableSpec['routes']>[number]): Promise<RouteTarget> {
+  if (route.gatewayRef) {
+    const ref = route.gatewayRef;
+    const id = await context.resolve({ kind: 'InternetGateway', namespace: namespaceOf(context, ref), name: ref.name }, 'internetGatewayID');
+    return { field: 'gatewayID', id };
+  }
+  if (route.natGatewayRef) {
+    const ref = route.natGatewayRef;
+    const id = await context.resolve({ kind: 'NATGateway', namespace: namespaceOf(context, ref), name: ref.name }, 'natGatewayID');
+    return { field: 'natGatewayID', id };
+  }
+  for (const field of TARGET_FIELDS) {
+    const id = route[field];
+    if (id) return { field, id };
+  }
+  throw new Error(`route to ${route.destinationCidrBlock} has no target`);
+}
+
+/** Our tables (owner tag checked again locally), ordered by ID: route tables carry no creation time. */
+async function ourTables(ec2: EC2Client, context: AwsContext): Promise<RouteTable[]> {
+  const owner = context.tags[OWNER_TAG] ?? '';
+  const tables: RouteTable[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await ec2.send(new DescribeRouteTablesCommand({ Filters: ownerFilter(context), NextToken }));
+    tables.push(...(page.RouteTables ?? []).filter((table) => tagMap(table.Tags)[OWNER_TAG] === owner));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return tables.sort((a, b) => (a.RouteTableId ?? '').localeCompare(b.RouteTableId ?? ''));
+}
+
+/** Writes whatever differs: tags, then routes, then associations. */
+async function reconcileTable(context: AwsContext, ec2: EC2Client, table: RouteTable, resolved: ResolvedRouteTable): Promise<void> {
+  const RouteTableId = table.RouteTableId;
+  if (!RouteTableId) throw new Error('route table without an ID');
+  await reconcileTags(ec2, RouteTableId, context.tags, tagMap(table.Tags));
+  if (resolved.routes) {
+    const changes = compareRoutes(resolved.routes, observedRoutes(table.Routes));
+    // Replace and create before delete: traffic keeps a route throughout.
+    for (const [DestinationCidrBlock, target] of changes.replace) {
+      await ec2.send(new ReplaceRouteCommand({ RouteTableId, DestinationCidrBlock, ...routeTargetInput(target) }));
+    }
+    for (const [DestinationCidrBlock, target] of changes.create) {
+      await ec2.send(new CreateRouteCommand({ RouteTableId, DestinationCidrBlock, ...routeTargetInput(target) }));
+    }
+    for (const [DestinationCidrBlock] of changes.remove) {
+      await unlessNotFound(ec2.send(new DeleteRouteCommand({ RouteTableId, DestinationCidrBlock })));
+    }
+  }
+  if (resolved.subnets) {
+    const current = associatedSubnets(table);
+    const { add, remove } = compareAssociations(resolved.subnets, [...current.keys()]);
+    if (add.length) {
+      // A subnet associated with another table is moved, not associated:
+      // AWS refuses a second explicit association (Resource.AlreadyAssociated).
+      const elsewhere = await ec2.send(
+        new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: add }] }),
+      );
+      const moving = new Map<string, string>();
+      for (const other of elsewhere.RouteTables ?? []) {
+        if (other.RouteTableId === RouteTableId) continue;
+        for (const [subnet, associationId] of associatedSubnets(other)) if (add.includes(subnet)) moving.set(subnet, associationId);
+      }
+      for (const SubnetId of add) {
+        const AssociationId = moving.get(SubnetId);
+        if (AssociationId) await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId, RouteTableId }));
+        else await ec2.send(new AssociateRouteTableCommand({ RouteTableId, SubnetId }));
+      }
+    }
+    for (const subnet of remove) {
+      const AssociationId = current.get(subnet);
+      if (AssociationId) await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId })));
+    }
+  }
+}
+
+async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isNotFound(error, ERROR_CODES)) return undefined;
+    throw error;
+  }
+}
+
+/** The RouteTable handler. */
+export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
+  kind: 'RouteTable',
+  errorCodes: ERROR_CODES,
+
+  async observe(context, desired) {
+    const ec2 = context.client(EC2Client);
+    const [table, ...duplicates] = await ourTables(ec2, context);
+    if (!table) return absent();
+    if (context.deleting) return present({ differences: [], ready: true, status: routeTableStatus(table) });
+    const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
+    if (duplicates.length) {
+      differences.push(`duplicates: ${duplicates.map((d) => d.RouteTableId).join(', ')} also carry this resource's owner tag`);
+    }
+    return present({ differences, ready: true, status: routeTableStatus(table) });
+  },
+
+  async create(context, desired) {
+    const ec2 = context.client(EC2Client);
+    // Everything is resolved first, so a dependency that is not Ready yet
+    // leaves nothing half made.
+    const VpcId = await vpcId(context, desired);
+    const resolved = await resolveRouteTable(context, desired);
+    let [table] = await ourTables(ec2, context);
+    if (!table) {
+      const created = await ec2.send(
+        new CreateRouteTableCommand({
+          VpcId,
+          ClientToken: context.resource.uid,
+          TagSpecifications: tagSpecifications('route-table', context.tags),
+        }),
+      );
+      if (!created.RouteTable) throw new Error('CreateRouteTable returned no route table');
+      table = created.RouteTable;
+    }
+    await reconcileTable(context, ec2, table, resolved);
+  },
+
+  async update(context, desired) {
+    const ec2 = context.client(EC2Client);
+    const resolved = await resolveRouteTable(context, desired);
+    const [table] = await ourTables(ec2, context);
+    if (table) await reconcileTable(context, ec2, table, resolved);
+  },
+
+  async delete(context) {
+    const ec2 = context.client(EC2Client);
+    for (const table of await ourTables(ec2, context)) {
+      // Subnet (and gateway) associations are ours to undo; a main
+      // association is the VPC's and makes the delete wait until it moves.
+      for (const association of table.Associations ?? []) {
+        if (association.Main || !association.RouteTableAssociationId) continue;
+        await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId })));
+      }
+      try {
+        await ec2.send(new DeleteRouteTableCommand({ RouteTableId: table.RouteTableId }));
+      } catch (error) {
+        if (errorName(error) === 'DependencyViolation') return 'Deleting';
+        if (!isNotFound(error, ERROR_CODES)) throw error;
+      }
+    }
+    return 'Deleted';
+  },
+};

@@ -1,0 +1,321 @@
+/**
+ * VPC: one VPC with its DNS attributes (enableDnsSupport, enableDnsHostnames)
+ * and tags. cidrBlock and instanceTenancy are fixed when the VPC is made.
+ *
+ * EC2 assigns the ID and CreateVpc takes no client token, so the VPC is
+ * found by its owner tag, which CreateVpc attaches in the same call
+ * (TagSpecifications). Every verb starts by looking the VPC up that way:
+ * that lookup is what keeps a create retried after a crash from making a
+ * second VPC.
+ *
+ * Should the lookup ever find more than one (a create EC2 had not shown to
+ * the lookup yet), the lowest ID is managed, the others are reported as a
+ * difference, update deletes them, and delete deletes them all.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CreateVpcCommand,
+  DeleteVpcCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  ModifyVpcAttributeCommand,
+  type Vpc,
+} from '@aws-sdk/client-ec2';
+import type { VpcSpec } from '../../../crds/kinds/vpc.js';
+import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
+import { compareTags, type Tags } from '../tags.js';
+import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+
+// Shared with the subnet, internet gateway and Elastic IP handlers, which
+// import them from here: IMMUTABLE_FIELD_CHANGED, INVALID_SPEC, Difference,
+// formatDifference, duplicatesDifference, immutableFieldError, untilVisible,
+// resolveVpcID.
+// They belong in common.ts once the other EC2 kinds use them too.
+
+/** Error name of an immutable field that differs in AWS; only a new resource can fix it. */
+export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
+
+/** Error name of a spec the schema's CEL rules should have refused (neither vpcID nor vpcRef, say); terminal. */
+export const INVALID_SPEC = 'InvalidSpec';
+
+const ERROR_CODES: ErrorCodes = {
+  terminal: [IMMUTABLE_FIELD_CHANGED],
+  retryable: [...EC2_ERROR_CODES.retryable],
+  notFound: [...EC2_ERROR_CODES.notFound],
+};
+
+/** DNS attributes, each read and written by its own call. */
+export type DnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
+
+/** What AWS has for the VPC, in the spec's terms. DNS attributes are read only when the spec sets them. */
+export interface ObservedVpc {
+  vpcID: string;
+  cidrBlock: string;
+  instanceTenancy: string;
+  state: string;
+  tags: Tags;
+  enableDnsSupport?: boolean;
+  enableDnsHostnames?: boolean;
+}
+
+/** One field that differs; reads as `enableDnsHostnames: false -> true`. */
+export interface Difference {
+  field: string;
+  detail: string;
+  /** Fixed at creation: update cannot change it. */
+  immutable?: boolean;
+}
+
+// ---------------------------------------------------------------------------
+// Mapping and comparison. Pure.
+
+/** A VPC from DescribeVpcs in the spec's terms, without the DNS attributes. */
+export function observedVpc(vpc: Vpc): ObservedVpc {
+  return {
+    vpcID: vpc.VpcId ?? '',
+    cidrBlock: vpc.CidrBlock ?? '',
+    instanceTenancy: vpc.InstanceTenancy ?? 'default',
+    state: vpc.State ?? '',
+    tags: tagMap(vpc.Tags),
+  };
+}
+
+/** The status fields of a VPC. */
+export function vpcStatus(observed: ObservedVpc): Observation['status'] {
+  return { vpcID: observed.vpcID, cidrBlock: observed.cidrBlock, state: observed.state };
+}
+
+/** Every field where AWS differs from the spec. Fields the spec leaves unset are not compared; tags always are. */
+export function compareVpc(desired: VpcSpec, observed: ObservedVpc, desiredTags: Tags): Difference[] {
+  const differences: Difference[] = [];
+  if (observed.cidrBlock !== desired.cidrBlock) {
+    differences.push({ field: 'cidrBlock', detail: `${observed.cidrBlock} -> ${desired.cidrBlock}`, immutable: true });
+  }
+  if (desired.instanceTenancy !== undefined && observed.instanceTenancy !== desired.instanceTenancy) {
+    differences.push({ field: 'instanceTenancy', detail: `${observed.instanceTenancy} -> ${desired.instanceTenancy}`, immutable: true });
+  }
+  for (const attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
+    const wanted = desired[attribute];
+    if (wanted !== undefined && observed[attribute] !== wanted) {
+      differences.push({ field: attribute, detail: `${String(observed[attribute] ?? 'unknown')} -> ${String(wanted)}` });
+    }
+  }
+  const tags = compareTags(desiredTags, observed.tags);
+  if (tags) differences.push({ field: 'tags', detail: tags });
+  return differences;
+}
+
+/** Readable form of a difference, as it appears in conditions and events. */
+export function formatDifference(difference: Difference): string {
+  return `${difference.field}: ${difference.detail}${difference.immutable ? ' (immutable: create a new resource to change it)' : ''}`;
+}
+
+/** Other resources carrying this resource's owner tag, as a difference; update deletes them. */
+export function duplicatesDifference(ids: string[]): Difference[] {
+  return ids.length ? [{ field: 'duplicates', detail: `${ids.join(', ')} also carry this resource's owner tag` }] : [];
+}
+
+/**
+ * The ModifyVpcAttribute calls that bring DNS in line, in a safe order: EC2
+ * refuses DNS hostnames without DNS support, so support is switched on
+ * before hostnames, and hostnames off before support.
+ */
+export function dnsAttributeChanges(
+  desired: Pick<VpcSpec, DnsAttribute>,
+  observed: Pick<ObservedVpc, DnsAttribute>,
+): Array<{ attribute: DnsAttribute; value: boolean }> {
+  const order: DnsAttribute[] =
+    desired.enableDnsSupport === false ? ['enableDnsHostnames', 'enableDnsSupport'] : ['enableDnsSupport', 'enableDnsHostnames'];
+  return order.flatMap((attribute) => {
+    const value = desired[attribute];
+    return value !== undefined && observed[attribute] !== value ? [{ attribute, value }] : [];
+  });
+}
+
+/** The error update throws when an immutable field differs; terminal, so it waits for a spec change. */
+export function immutableFieldError(resourceId: string, differences: Difference[]): Error | undefined {
+  const fixed = differences.filter((difference) => difference.immutable);
+  if (!fixed.length) return undefined;
+  const list = fixed.map((difference) => `${difference.field} ${difference.detail}`).join(', ');
+  return Object.assign(new Error(`${resourceId} differs in immutable fields (${list}): create a new resource to change them`), {
+    name: IMMUTABLE_FIELD_CHANGED,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// AWS calls.
+
+/**
+ * The VPC ID a spec names: `vpcID` as given, or the status.vpcID of the VPC
+ * that `vpcRef` names, which throws DependencyNotReady (the resource waits)
+ * until that VPC is Ready.
+ */
+export async function resolveVpcID(
+  context: AwsContext,
+  spec: { vpcID?: string; vpcRef?: { name: string; namespace?: string } },
+): Promise<string> {
+  if (spec.vpcRef) {
+    const { name, namespace } = spec.vpcRef;
+    return context.resolve({ kind: 'VPC', namespace: namespace ?? context.resource.namespace, name }, 'vpcID');
+  }
+  if (spec.vpcID) return spec.vpcID;
+  throw Object.assign(new Error('the spec names no VPC: set vpcID or vpcRef'), { name: INVALID_SPEC });
+}
+
+/** Pauses before each look after the first, about 8 s in all: well inside the create activity's 30 s. */
+const VISIBILITY_DELAYS_MS = [0, 250, 500, 1000, 2000, 2000, 2000];
+
+/**
+ * Waits until a resource just created is visible to the owner-tag lookup.
+ * EC2 is eventually consistent: if create returned before the lookup could
+ * see the new resource, the next observe would report it missing and
+ * create a second one. Gives up quietly (undefined); the workflow observes again
+ * after a backoff.
+ */
+export async function untilVisible<T>(context: AwsContext, look: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (const delay of VISIBILITY_DELAYS_MS) {
+    if (delay) {
+      context.heartbeat();
+      await sleep(delay);
+    }
+    const found = await look();
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The VPCs carrying this resource's owner tag: the one it manages and any
+ * duplicates. EC2 reports no creation time for a VPC, so "oldest" cannot be
+ * known; the lowest ID is chosen instead, so that every pass picks the same.
+ */
+async function findVpcs(context: AwsContext, ec2: EC2Client): Promise<{ vpc?: Vpc; duplicates: Vpc[] }> {
+  const { Vpcs = [] } = await ec2.send(new DescribeVpcsCommand({ Filters: ownerFilter(context) }));
+  const [vpc, ...duplicates] = Vpcs.filter((v) => v.VpcId).sort((a, b) => (a.VpcId ?? '').localeCompare(b.VpcId ?? ''));
+  return vpc ? { vpc, duplicates } : { duplicates };
+}
+
+/** The VPC with the DNS attributes the spec manages, one DescribeVpcAttribute call each. */
+async function readVpc(ec2: EC2Client, desired: VpcSpec, vpc: Vpc): Promise<ObservedVpc> {
+  const observed = observedVpc(vpc);
+  for (const attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
+    if (desired[attribute] === undefined) continue;
+    const result = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: observed.vpcID, Attribute: attribute }));
+    const value = attribute === 'enableDnsSupport' ? result.EnableDnsSupport?.Value : result.EnableDnsHostnames?.Value;
+    observed[attribute] = value ?? false;
+  }
+  return observed;
+}
+
+/** DeleteVpc; Deleting while something still lives in the VPC (subnets, gateways, groups…). */
+async function deleteVpc(ec2: EC2Client, VpcId: string): Promise<DeleteOutcome> {
+  try {
+    await ec2.send(new DeleteVpcCommand({ VpcId }));
+  } catch (error) {
+    if (errorName(error) === 'DependencyViolation') return 'Deleting';
+    if (isNotFound(error, ERROR_CODES)) return 'Deleted';
+    throw error;
+  }
+  return 'Deleted';
+}
+
+/**
+ * Brings one VPC in line with the spec, writing only what differs, then
+ * fails terminally if an immutable field differs (nothing else can fix
+ * that). Reads again rather than trusting an observation: an activity retry
+ * may hand over an old one.
+ */
+async function reconcileVpc(context: AwsContext, ec2: EC2Client, desired: VpcSpec, vpc: Vpc, duplicates: Vpc[]): Promise<void> {
+  // Duplicates can only come from a create EC2 had not yet shown to the
+  // lookup. They are ours by their tag; one that already has dependents
+  // stays (DependencyViolation) and is reported again by the next observe.
+  for (const duplicate of duplicates) await deleteVpc(ec2, duplicate.VpcId ?? '');
+  const observed = await readVpc(ec2, desired, vpc);
+  await reconcileTags(ec2, observed.vpcID, context.tags, observed.tags);
+  for (const { attribute, value } of dnsAttributeChanges(desired, observed)) {
+    // ModifyVpcAttribute takes exactly one attribute per call.
+    const change = attribute === 'enableDnsSupport' ? { EnableDnsSupport: { Value: value } } : { EnableDnsHostnames: { Value: value } };
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: observed.vpcID, ...change }));
+  }
+  const immutable = immutableFieldError(observed.vpcID, compareVpc(desired, observed, context.tags));
+  if (immutable) throw immutable;
+}
+
+/** The VPC handler. */
+export const vpcHandler: ResourceHandler<VpcSpec> = {
+  kind: 'VPC',
+  errorCodes: ERROR_CODES,
+
+  async observe(context, desired) {
+    const ec2 = context.client(EC2Client);
+    const { vpc, duplicates } = await findVpcs(context, ec2);
+    if (!vpc) return absent();
+    if (context.deleting) {
+      // Compare nothing: only whether it is still there, and in what state.
+      const observed = observedVpc(vpc);
+      return present({ differences: [], ready: observed.state === 'available', state: observed.state, status: vpcStatus(observed) });
+    }
+    let observed: ObservedVpc;
+    try {
+      observed = await readVpc(ec2, desired, vpc);
+    } catch (error) {
+      // Deleted between DescribeVpcs and DescribeVpcAttribute.
+      if (isNotFound(error, ERROR_CODES)) return absent();
+      throw error;
+    }
+    const differences = [
+      ...compareVpc(desired, observed, context.tags),
+      ...duplicatesDifference(duplicates.map((d) => d.VpcId ?? '')),
+    ];
+    return present({
+      differences: differences.map(formatDifference),
+      ready: observed.state === 'available',
+      state: observed.state,
+      status: vpcStatus(observed),
+    });
+  },
+
+  async create(context, desired) {
+    const ec2 = context.client(EC2Client);
+    let found = await findVpcs(context, ec2);
+    if (!found.vpc) {
+      await ec2.send(
+        new CreateVpcCommand({
+          CidrBlock: desired.cidrBlock,
+          ...(desired.instanceTenancy !== undefined ? { InstanceTenancy: desired.instanceTenancy } : {}),
+          TagSpecifications: tagSpecifications('vpc', context.tags),
+        }),
+      );
+      found = (await untilVisible(context, async () => {
+        const again = await findVpcs(context, ec2);
+        return again.vpc ? again : undefined;
+      })) ?? { duplicates: [] };
+      // Still not visible after about 8 s (rare): the workflow observes
+      // again after a backoff, and update sets the DNS attributes once the
+      // lookup finds it.
+      if (!found.vpc) return;
+    }
+    // A new VPC has DNS support on and hostnames off; set what the spec asks.
+    await reconcileVpc(context, ec2, desired, found.vpc, found.duplicates);
+  },
+
+  async update(context, desired) {
+    const ec2 = context.client(EC2Client);
+    const { vpc, duplicates } = await findVpcs(context, ec2);
+    // Gone since observe: the next observe reports it missing and it is created again.
+    if (!vpc) return;
+    await reconcileVpc(context, ec2, desired, vpc, duplicates);
+  },
+
+  async delete(context) {
+    const ec2 = context.client(EC2Client);
+    const { vpc, duplicates } = await findVpcs(context, ec2);
+    let outcome: DeleteOutcome = 'Deleted';
+    for (const each of vpc ? [vpc, ...duplicates] : []) {
+      if ((await deleteVpc(ec2, each.VpcId ?? '')) === 'Deleting') outcome = 'Deleting';
+    }
+    return outcome;
+  },
+};

@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
+import { DeletionPolicySchema, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
+
+/**
+ * An IPv4 CIDR block with a /16 to /28 netmask, the sizes EC2 accepts for
+ * VPCs and subnets. Subnet reuses it.
+ */
+export const Ipv4Cidr = Type.String({
+  pattern:
+    '^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(1[6-9]|2[0-8])$',
+  description: 'IPv4 CIDR block with a /16 to /28 netmask, e.g. 10.0.0.0/16',
+});
+
+/**
+ * The ID of an existing VPC, for fields that take a raw ID beside a
+ * `vpcRef`. Lowercase letters are allowed beyond hex so that the guide's
+ * placeholder `vpc-xxx` still applies.
+ */
+export const VpcID = Type.String({ pattern: '^vpc-[0-9a-z]+$', description: 'ID of an existing VPC, e.g. vpc-0abc; or use vpcRef' });
+
+export const VpcSpec = Type.Object({
+  providerRef: ProviderRef,
+  cidrBlock: immutable(Ipv4Cidr, 'cidrBlock'),
+  enableDnsSupport: Type.Optional(
+    Type.Boolean({ description: 'Amazon DNS server resolves names in the VPC; unset leaves it as AWS has it' }),
+  ),
+  enableDnsHostnames: Type.Optional(
+    Type.Boolean({ description: 'instances get public DNS hostnames; needs enableDnsSupport; unset leaves it as AWS has it' }),
+  ),
+  instanceTenancy: Type.Optional(
+    immutable(
+      StringEnum(['default', 'dedicated'] as const, { description: 'tenancy of instances launched in the VPC' }),
+      'instanceTenancy',
+    ),
+  ),
+  tags: Type.Optional(Tags),
+  deletionPolicy: Type.Optional(DeletionPolicySchema),
+});
+export type VpcSpec = Static<typeof VpcSpec>;
+
+export const VpcStatus = Type.Object({
+  ...commonStatusProperties,
+  vpcID: Type.Optional(Type.String({ description: 'AWS VPC ID, e.g. vpc-0abc' })),
+  cidrBlock: Type.Optional(Type.String()),
+  state: Type.Optional(Type.String({ description: 'pending or available' })),
+});
+export type VpcStatus = Static<typeof VpcStatus>;
+
+export const VPCKind = defineKind({
+  kind: 'VPC',
+  plural: 'vpcs',
+  singular: 'vpc',
+  shortNames: ['vpc'],
+  description: 'a VPC with its DNS attributes',
+  spec: VpcSpec,
+  status: VpcStatus,
+  specRules: [
+    {
+      rule: '!(has(self.enableDnsHostnames) && self.enableDnsHostnames && has(self.enableDnsSupport) && !self.enableDnsSupport)',
+      message: 'enableDnsHostnames needs enableDnsSupport: set enableDnsSupport to true or enableDnsHostnames to false',
+    },
+  ],
+  printerColumns: [
+    { name: 'VPC', type: 'string', jsonPath: '.status.vpcID' },
+    readyColumn,
+    phaseColumn,
+    { name: 'CIDR', type: 'string', jsonPath: '.status.cidrBlock', priority: 1 },
+    { name: 'State', type: 'string', jsonPath: '.status.state', priority: 1 },
+    reasonColumn,
+    ageColumn,
+  ],
+  references: (spec, namespace) => [providerReference(spec, namespace)],
+});

@@ -1,0 +1,346 @@
+/**
+ * Networking on the real stack: the example network applied and deleted in
+ * shuffled order, references, NAT gateway waits (made slow by the proxy,
+ * since moto is instant), drift repair, and a crash right after CreateVpc.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateTagsCommand,
+  DeleteRouteCommand,
+  DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  ModifySubnetAttributeCommand,
+  type Filter,
+} from '@aws-sdk/client-ec2';
+import { parseAllDocuments } from 'yaml';
+import { OWNER_TAG } from '../../shared/identity.js';
+import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
+import { slowNatGateways } from '../support/slow-nat.js';
+
+const NAT_PENDING_MS = 6000;
+let h: Harness;
+let ec2: EC2Client;
+
+before(async () => {
+  h = await startHarness();
+  slowNatGateways(h.proxy, { pendingMs: NAT_PENDING_MS, deletingMs: 4000 });
+  ec2 = new EC2Client({
+    region: awsCredentials.region,
+    endpoint: h.stack.awsEndpoint,
+    credentials: { accessKeyId: 'verifier', secretAccessKey: 'verifier' },
+  });
+});
+
+after(async () => {
+  await h?.teardown();
+});
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+}
+
+/** A deterministic shuffle, so a failing order can be replayed from the seed it prints. */
+function shuffled<T>(items: T[], seed: number): T[] {
+  const result = [...items];
+  let state = seed;
+  for (let i = result.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const j = state % (i + 1);
+    [result[i], result[j]] = [result[j], result[i]];
+  }
+  return result;
+}
+
+const plural: Record<string, string> = {
+  VPC: 'vpcs',
+  Subnet: 'subnets',
+  InternetGateway: 'internetgateways',
+  NATGateway: 'natgateways',
+  RouteTable: 'routetables',
+  SecurityGroup: 'securitygroups',
+  ElasticIP: 'elasticips',
+};
+
+const ownedBy = (value: string): Filter[] => [{ Name: `tag:${OWNER_TAG}`, Values: [value] }];
+const anyOwner: Filter[] = [{ Name: 'tag-key', Values: [OWNER_TAG] }];
+
+function matchesOwner(tags: Array<{ Key?: string; Value?: string }> | undefined, filters: Filter[]): boolean {
+  const owner = tags?.find((tag) => tag.Key === OWNER_TAG)?.Value;
+  const wanted = filters.find((filter) => filter.Name === `tag:${OWNER_TAG}`)?.Values;
+  return owner !== undefined && (wanted === undefined || wanted.includes(owner));
+}
+
+/** Every AWS resource carrying an owner tag, per kind (deleted NAT gateways excluded). */
+async function taggedResources(filters: Filter[] = anyOwner): Promise<Record<string, number>> {
+  const [vpcs, subnets, igws, nats, tables, groups, addresses] = await Promise.all([
+    ec2.send(new DescribeVpcsCommand({ Filters: filters })),
+    ec2.send(new DescribeSubnetsCommand({ Filters: filters })),
+    ec2.send(new DescribeInternetGatewaysCommand({ Filters: filters })),
+    ec2.send(new DescribeNatGatewaysCommand({ Filter: filters })),
+    ec2.send(new DescribeRouteTablesCommand({ Filters: filters })),
+    ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters })),
+    ec2.send(new DescribeAddressesCommand({ Filters: filters })),
+  ]);
+  return {
+    VPC: vpcs.Vpcs?.length ?? 0,
+    Subnet: subnets.Subnets?.length ?? 0,
+    InternetGateway: igws.InternetGateways?.length ?? 0,
+    // moto ignores tag filters on DescribeNatGateways: match the owner tag here.
+    NATGateway: (nats.NatGateways ?? []).filter((nat) => nat.State !== 'deleted' && matchesOwner(nat.Tags, filters)).length,
+    RouteTable: tables.RouteTables?.length ?? 0,
+    SecurityGroup: groups.SecurityGroups?.length ?? 0,
+    ElasticIP: addresses.Addresses?.length ?? 0,
+  };
+}
+
+async function ready(kind: string, name: string, timeoutMs = 60_000): Promise<CustomObject> {
+  return h.until(`${kind}/${name} Ready`, async () => {
+    const object = await h.get(plural[kind], name);
+    return object?.status?.ready === true && object.status.observedGeneration === object.metadata.generation ? object : null;
+  }, timeoutMs);
+}
+
+async function networkManifests(): Promise<Array<{ manifest: Manifest; text: string }>> {
+  const text = await readFile(new URL('../../examples/network.yaml', import.meta.url), 'utf8');
+  return parseAllDocuments(text).map((document) => ({ manifest: document.toJSON() as Manifest, text: document.toString() }));
+}
+
+const seed = Number(process.env.SHUFFLE_SEED ?? Date.now() % 100_000);
+
+describe('networking on the real stack', () => {
+  test('the network example, applied in shuffled order, converges to Ready with its references wired', async () => {
+    await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true);
+    const documents = shuffled(await networkManifests(), seed);
+    console.log(`apply order (SHUFFLE_SEED=${seed}): ${documents.map((d) => `${d.manifest.kind}/${d.manifest.metadata.name}`).join(', ')}`);
+    const callsBefore = h.proxy.calls.length;
+    const started = performance.now();
+    await h.apply(documents.map((d) => d.text).join('\n---\n'));
+
+    // While AWS "provisions" the NAT gateway: status shows AWS's state and no activity is held open.
+    const pendingNat = await h.until('NAT gateway reported pending', async () => {
+      const nat = await h.get('natgateways', 'nat-1a');
+      return nat?.status?.state === 'pending' ? nat : null;
+    });
+    assert.equal(pendingNat.status?.ready, false);
+    const natWorkflow = await h.temporal.workflow.getHandle('NATGateway/default/nat-1a').describe();
+    assert.equal(natWorkflow.raw.pendingActivities?.length ?? 0, 0, 'waiting on a durable timer, not in an activity');
+
+    for (const { manifest } of documents) await ready(manifest.kind, manifest.metadata.name, 120_000);
+    const elapsed = performance.now() - started;
+    const ec2Calls = h.proxy.calls.slice(callsBefore).filter((call) => call.service === 'ec2').length;
+    console.log(`network apply -> all Ready: ${elapsed.toFixed(0)} ms, ${ec2Calls} EC2 API calls (NAT pending for ${NAT_PENDING_MS} ms)`);
+
+    const vpc = await h.get('vpcs', 'app-vpc');
+    const nat = await h.get('natgateways', 'nat-1a');
+    const web = await h.get('securitygroups', 'web');
+    const app = await h.get('securitygroups', 'app');
+    const privateRoutes = await h.get('routetables', 'private-routes');
+    const tables = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [String(privateRoutes?.status?.routeTableID)] }));
+    const defaultRoute = tables.RouteTables?.[0]?.Routes?.find((route) => route.DestinationCidrBlock === '0.0.0.0/0');
+    assert.equal(defaultRoute?.NatGatewayId, nat?.status?.natGatewayID, 'private 0.0.0.0/0 goes to the NAT gateway');
+    assert.equal(tables.RouteTables?.[0]?.Associations?.filter((a) => !a.Main).length, 2);
+    const appGroup = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [String(app?.status?.groupID)] }));
+    const sources = appGroup.SecurityGroups?.[0]?.IpPermissions?.flatMap((p) => p.UserIdGroupPairs ?? []).map((pair) => pair.GroupId);
+    assert.deepEqual(sources, [web?.status?.groupID], 'the app group admits the web group');
+    assert.equal(vpc?.status?.cidrBlock, '10.0.0.0/16');
+    assert.deepEqual(await taggedResources(), {
+      VPC: 1,
+      Subnet: 4,
+      InternetGateway: 1,
+      NATGateway: 1,
+      RouteTable: 2,
+      SecurityGroup: 2,
+      ElasticIP: 1,
+    });
+  });
+
+  test('spec changes and changes made in AWS are both reconciled', async () => {
+    const vpc = await h.get('vpcs', 'app-vpc');
+    const vpcId = String(vpc?.status?.vpcID);
+    await h.kubectl(['patch', 'vpc', 'app-vpc', '--type=merge', '-p', '{"spec":{"enableDnsHostnames":false}}']);
+    await h.until('DNS hostnames off in AWS', async () => {
+      const attribute = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }));
+      return attribute.EnableDnsHostnames?.Value === false;
+    });
+
+    const subnet = await h.get('subnets', 'public-1a');
+    const subnetId = String(subnet?.status?.subnetID);
+    await ec2.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: false } }));
+    await ec2.send(new CreateTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'added-by-hand', Value: 'x' }] }));
+    const web = await h.get('securitygroups', 'web');
+    const webId = String(web?.status?.groupID);
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: webId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    );
+    const publicRoutes = await h.get('routetables', 'public-routes');
+    const publicTableId = String(publicRoutes?.status?.routeTableID);
+    await ec2.send(new DeleteRouteCommand({ RouteTableId: publicTableId, DestinationCidrBlock: '0.0.0.0/0' }));
+
+    await h.until('subnet mapPublicIpOnLaunch repaired', async () => {
+      const subnets = await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }));
+      return subnets.Subnets?.[0]?.MapPublicIpOnLaunch === true;
+    });
+    await h.until('hand-added VPC tag removed', async () => {
+      const vpcs = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+      return !vpcs.Vpcs?.[0]?.Tags?.some((tag) => tag.Key === 'added-by-hand');
+    });
+    await h.until('hand-added ssh rule revoked', async () => {
+      const groups = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [webId] }));
+      return !groups.SecurityGroups?.[0]?.IpPermissions?.some((p) => p.FromPort === 22);
+    });
+    await h.until('deleted default route restored', async () => {
+      const tables = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [publicTableId] }));
+      return tables.RouteTables?.[0]?.Routes?.some((route) => route.DestinationCidrBlock === '0.0.0.0/0');
+    });
+
+    // Rules removed from and added to the spec.
+    await h.kubectl([
+      'patch', 'securitygroup', 'web', '--type=merge', '-p',
+      '{"spec":{"ingressRules":[{"ipProtocol":"tcp","fromPort":443,"toPort":443,"cidrBlocks":["0.0.0.0/0"]},{"ipProtocol":"tcp","fromPort":8443,"toPort":8443,"cidrBlocks":["10.0.0.0/8"]}]}}',
+    ]);
+    await h.until('web rules follow the spec', async () => {
+      const groups = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [webId] }));
+      const ports = (groups.SecurityGroups?.[0]?.IpPermissions ?? []).map((p) => p.FromPort).sort();
+      return JSON.stringify(ports) === JSON.stringify([443, 8443]);
+    });
+  });
+
+  test('changing an immutable field is rejected at apply, naming the field', async () => {
+    await assert.rejects(
+      h.kubectl(['patch', 'vpc', 'app-vpc', '--type=merge', '-p', '{"spec":{"cidrBlock":"10.9.0.0/16"}}']),
+      (error: { stderr?: string }) => /cidrBlock is immutable/.test(String(error.stderr)),
+    );
+    await assert.rejects(
+      h.kubectl(['patch', 'subnet', 'public-1a', '--type=merge', '-p', '{"spec":{"availabilityZone":"us-east-1c"}}']),
+      (error: { stderr?: string }) => /availabilityZone is immutable/.test(String(error.stderr)),
+    );
+  });
+
+  test('a reference to a resource that does not exist waits with a clear reason, then proceeds as soon as it is Ready', async () => {
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: Subnet
+metadata: { name: early-subnet, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  vpcRef: { name: later-vpc }
+  cidrBlock: "10.20.1.0/24"
+  availabilityZone: us-east-1a
+`);
+    const waiting = await h.until('subnet waiting for its VPC', async () => {
+      const subnet = await h.get('subnets', 'early-subnet');
+      return subnet?.status?.phase === 'Waiting' ? subnet : null;
+    });
+    assert.match(readyCondition(waiting)?.message ?? '', /VPC default\/later-vpc/);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: VPC
+metadata: { name: later-vpc, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  cidrBlock: "10.20.0.0/16"
+`);
+    await ready('VPC', 'later-vpc');
+    const vpcReady = performance.now();
+    await ready('Subnet', 'early-subnet', 15_000);
+    console.log(`dependency Ready -> dependent Ready: ${(performance.now() - vpcReady).toFixed(0)} ms`);
+  });
+
+  test('a worker killed between CreateVpc and recording the ID leaves exactly one VPC', async () => {
+    let intercepted = false;
+    let killed = false;
+    const remove = h.proxy.intercept((call) => {
+      if (intercepted || call.operation !== 'CreateVpc' || !decodeURIComponent(call.body.toString()).includes('VPC/default/crash-vpc')) return undefined;
+      intercepted = true;
+      return {
+        afterForward: async () => {
+          await h.operator.kill('worker');
+          killed = true;
+          return 'drop';
+        },
+      };
+    });
+    try {
+      await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: VPC
+metadata: { name: crash-vpc, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  cidrBlock: "10.30.0.0/16"
+`);
+      await h.until('worker killed right after CreateVpc', async () => killed);
+      assert.equal((await taggedResources(ownedBy('VPC/default/crash-vpc'))).VPC, 1, 'AWS made the VPC before the crash');
+      await h.operator.start(['worker']);
+      await ready('VPC', 'crash-vpc', 90_000);
+    } finally {
+      remove();
+    }
+    assert.equal((await taggedResources(ownedBy('VPC/default/crash-vpc'))).VPC, 1);
+  });
+
+  test('a worker restart while a NAT gateway is pending loses nothing', async () => {
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: NATGateway
+metadata: { name: nat-restart, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  subnetRef: { name: public-1b }
+  connectivityType: public
+`);
+    await h.until('NAT pending', async () => (await h.get('natgateways', 'nat-restart'))?.status?.state === 'pending');
+    await h.operator.kill('worker');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await h.operator.start(['worker']);
+    await ready('NATGateway', 'nat-restart', 90_000);
+    assert.equal((await taggedResources(ownedBy('NATGateway/default/nat-restart'))).NATGateway, 1);
+    assert.equal((await taggedResources(ownedBy('NATGateway/default/nat-restart'))).ElasticIP, 1);
+  });
+
+  test('deleting everything, in shuffled order, leaves nothing in AWS', async () => {
+    const extras = [
+      { kind: 'Subnet', name: 'early-subnet' },
+      { kind: 'VPC', name: 'later-vpc' },
+      { kind: 'VPC', name: 'crash-vpc' },
+      { kind: 'NATGateway', name: 'nat-restart' },
+    ];
+    const all = [...(await networkManifests()).map((d) => ({ kind: d.manifest.kind, name: d.manifest.metadata.name })), ...extras];
+    const order = shuffled(all, seed + 1);
+    console.log(`delete order: ${order.map((o) => `${o.kind}/${o.name}`).join(', ')}`);
+    const callsBefore = h.proxy.calls.length;
+    const started = performance.now();
+    for (const { kind, name } of order) await h.kubectl(['delete', plural[kind], name, '--wait=false']);
+    for (const { kind, name } of order) {
+      await h.until(`${kind}/${name} gone`, async () => (await h.get(plural[kind], name)) === null, 180_000);
+    }
+    const elapsed = performance.now() - started;
+    const ec2Calls = h.proxy.calls.slice(callsBefore).filter((call) => call.service === 'ec2').length;
+    console.log(`network delete -> nothing left: ${elapsed.toFixed(0)} ms, ${ec2Calls} EC2 API calls`);
+    assert.deepEqual(await taggedResources(), {
+      VPC: 0,
+      Subnet: 0,
+      InternetGateway: 0,
+      NATGateway: 0,
+      RouteTable: 0,
+      SecurityGroup: 0,
+      ElasticIP: 0,
+    });
+  });
+});

@@ -83,6 +83,7 @@ export async function awsContextFor(
     client: (clientClass) => new clientClass(config),
     heartbeat,
     deleting: request.deleting === true,
-    resolve: (ref, statusField) => resolveReference(clients, ref, statusField),
+    resolve: (ref, statusField) =>
+      resolveReference(clients, { ...ref, namespace: ref.namespace ?? request.ref.namespace }, statusField),
   };
 }

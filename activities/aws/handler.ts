@@ -21,6 +21,13 @@ export interface AwsClientConfig {
   maxAttempts: number;
 }
 
+/** A reference as specs write it: the namespace defaults to the resource's own. */
+export interface LocalObjectRef {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
 /** Everything a handler may use: who it works for, where, and how to reach AWS. */
 export interface AwsContext {
   /** The custom resource being reconciled. */
@@ -46,7 +53,7 @@ export interface AwsContext {
    * DependencyNotReady failure, which makes the resource wait, while that
    * resource is missing or not Ready.
    */
-  resolve(ref: ObjectRef, statusField: string): Promise<string>;
+  resolve(ref: LocalObjectRef, statusField: string): Promise<string>;
 }
 
 /**

@@ -80,7 +80,7 @@ export function stubContext(responses: Record<string, StubResponse>, options: St
     },
     deleting: options.deleting ?? false,
     async resolve(ref, statusField) {
-      const key = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      const key = `${ref.kind}/${ref.namespace ?? resource.namespace}/${ref.name}`;
       const value = options.resolved?.[key];
       if (value === undefined) {
         throw ApplicationFailure.create({

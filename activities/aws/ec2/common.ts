@@ -4,6 +4,7 @@
  * (TagSpecifications): a create that succeeded is always findable, even if
  * the worker died before the activity could report the new ID.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
 import { OWNER_TAG } from '../../../shared/identity.js';
 import type { AwsContext } from '../handler.js';
@@ -57,3 +58,73 @@ export const EC2_ERROR_CODES = {
     'InvalidRoute.NotFound',
   ],
 } as const;
+
+/** Error name of an immutable field that differs in AWS; only a new resource can fix it. */
+export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
+
+/** Error name of a spec the schema's CEL rules should have refused (neither vpcID nor vpcRef, say); terminal. */
+export const INVALID_SPEC = 'InvalidSpec';
+
+/** One field that differs; reads as `enableDnsHostnames: false -> true`. */
+export interface Difference {
+  field: string;
+  detail: string;
+  /** Fixed at creation: update cannot change it. */
+  immutable?: boolean;
+}
+
+/** Readable form of a difference, as it appears in conditions and events. */
+export function formatDifference(difference: Difference): string {
+  return `${difference.field}: ${difference.detail}${difference.immutable ? ' (immutable: create a new resource to change it)' : ''}`;
+}
+
+/** Other resources carrying this resource's owner tag, as a difference; update deletes them. */
+export function duplicatesDifference(ids: string[]): Difference[] {
+  return ids.length ? [{ field: 'duplicates', detail: `${ids.join(', ')} also carry this resource's owner tag` }] : [];
+}
+
+/** The error update throws when an immutable field differs; terminal, so it waits for a spec change. */
+export function immutableFieldError(resourceId: string, differences: Difference[]): Error | undefined {
+  const fixed = differences.filter((difference) => difference.immutable);
+  if (!fixed.length) return undefined;
+  const list = fixed.map((difference) => `${difference.field} ${difference.detail}`).join(', ');
+  return Object.assign(new Error(`${resourceId} differs in immutable fields (${list}): create a new resource to change them`), {
+    name: IMMUTABLE_FIELD_CHANGED,
+  });
+}
+
+/**
+ * The VPC ID a spec names: `vpcID` as given, or the status.vpcID of the VPC
+ * that `vpcRef` names, which throws DependencyNotReady (the resource waits)
+ * until that VPC is Ready.
+ */
+export async function resolveVpcID(
+  context: AwsContext,
+  spec: { vpcID?: string; vpcRef?: { name: string; namespace?: string } },
+): Promise<string> {
+  if (spec.vpcRef) return context.resolve({ kind: 'VPC', ...spec.vpcRef }, 'vpcID');
+  if (spec.vpcID) return spec.vpcID;
+  throw Object.assign(new Error('the spec names no VPC: set vpcID or vpcRef'), { name: INVALID_SPEC });
+}
+
+/** Pauses before each look after the first, about 8 s in all: well inside the create activity's 30 s. */
+const VISIBILITY_DELAYS_MS = [0, 250, 500, 1000, 2000, 2000, 2000];
+
+/**
+ * Waits until a resource just created is visible to the owner-tag lookup.
+ * EC2 is eventually consistent: if create returned before the lookup could
+ * see the new resource, the next observe would report it missing and
+ * create a second one. Gives up quietly (undefined); the workflow observes again
+ * after a backoff.
+ */
+export async function untilVisible<T>(context: AwsContext, look: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (const delay of VISIBILITY_DELAYS_MS) {
+    if (delay) {
+      context.heartbeat();
+      await sleep(delay);
+    }
+    const found = await look();
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -8,7 +8,7 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { addressStatus, compareAddress, elasticIpHandler, observedAddress, releaseInput } from './elastic-ip.js';
-import { formatDifference } from './vpc.js';
+import { formatDifference } from './common.js';
 
 const OWNER = 'ElasticIP/default/nat-eip';
 const TAGS = { Name: 'nat', [OWNER_TAG]: OWNER };

@@ -31,7 +31,7 @@ import {
   immutableFieldError,
   untilVisible,
   type Difference,
-} from './vpc.js';
+} from './common.js';
 
 /**
  * ReleaseAddress's answers for an address that is still associated:

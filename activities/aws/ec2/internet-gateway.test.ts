@@ -14,7 +14,7 @@ import {
   internetGatewayHandler,
   observedGateway,
 } from './internet-gateway.js';
-import { formatDifference } from './vpc.js';
+import { formatDifference } from './common.js';
 
 const OWNER = 'InternetGateway/default/app-igw';
 const TAGS = { Name: 'igw', [OWNER_TAG]: OWNER };

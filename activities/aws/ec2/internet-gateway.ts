@@ -21,8 +21,19 @@ import type { InternetGatewaySpec } from '../../../crds/kinds/internet-gateway.j
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags, type Tags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
-import { INVALID_SPEC, duplicatesDifference, formatDifference, resolveVpcID, untilVisible, type Difference } from './vpc.js';
+import {
+  EC2_ERROR_CODES,
+  INVALID_SPEC,
+  duplicatesDifference,
+  formatDifference,
+  ownerFilter,
+  reconcileTags,
+  resolveVpcID,
+  tagMap,
+  tagSpecifications,
+  untilVisible,
+  type Difference,
+} from './common.js';
 
 /** DetachInternetGateway's answer when the gateway is not (or no longer) attached to that VPC. */
 const NOT_ATTACHED = 'Gateway.NotAttached';

@@ -144,7 +144,7 @@ async function ourAddresses(ec2: EC2Client, context: AwsContext): Promise<Addres
 async function subnetId(context: AwsContext, desired: NATGatewaySpec): Promise<string> {
   if (desired.subnetRef) {
     const ref = desired.subnetRef;
-    return context.resolve({ kind: 'Subnet', namespace: ref.namespace ?? context.resource.namespace, name: ref.name }, 'subnetID');
+    return context.resolve({ kind: 'Subnet', namespace: ref.namespace, name: ref.name }, 'subnetID');
   }
   if (!desired.subnetID) throw new Error('spec needs subnetID or subnetRef');
   return desired.subnetID;
@@ -155,7 +155,7 @@ async function allocationId(context: AwsContext, ec2: EC2Client, desired: NATGat
   if (desired.allocationID) return desired.allocationID;
   if (desired.allocationRef) {
     const ref = desired.allocationRef;
-    return context.resolve({ kind: 'ElasticIP', namespace: ref.namespace ?? context.resource.namespace, name: ref.name }, 'allocationID');
+    return context.resolve({ kind: 'ElasticIP', namespace: ref.namespace, name: ref.name }, 'allocationID');
   }
   // An address from an earlier attempt (that crashed, or whose gateway
   // failed) is used again rather than a second one allocated.

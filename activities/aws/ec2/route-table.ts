@@ -34,7 +34,7 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // A route or association that appeared between our read and our write
@@ -208,16 +208,6 @@ export function routeTableStatus(table: RouteTable): Observation['status'] {
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-function namespaceOf(context: AwsContext, ref: { namespace?: string }): string {
-  return ref.namespace ?? context.resource.namespace;
-}
-
-async function vpcId(context: AwsContext, desired: RouteTableSpec): Promise<string> {
-  if (desired.vpcRef) return context.resolve({ kind: 'VPC', namespace: namespaceOf(context, desired.vpcRef), name: desired.vpcRef.name }, 'vpcID');
-  if (!desired.vpcID) throw new Error('spec needs vpcID or vpcRef');
-  return desired.vpcID;
-}
-
 /** Resolves every reference in routes and associations. Throws DependencyNotReady while one is not Ready. */
 export async function resolveRouteTable(context: AwsContext, desired: RouteTableSpec): Promise<ResolvedRouteTable> {
   const resolved: ResolvedRouteTable = {};
@@ -230,7 +220,7 @@ export async function resolveRouteTable(context: AwsContext, desired: RouteTable
   if (desired.subnetAssociations || desired.subnetAssociationRefs) {
     const subnets = [...(desired.subnetAssociations ?? [])];
     for (const ref of desired.subnetAssociationRefs ?? []) {
-      subnets.push(await context.resolve({ kind: 'Subnet', namespace: namespaceOf(context, ref), name: ref.name }, 'subnetID'));
+      subnets.push(await context.resolve({ kind: 'Subnet', namespace: ref.namespace, name: ref.name }, 'subnetID'));
     }
     resolved.subnets = [...new Set(subnets)];
   }
@@ -240,12 +230,12 @@ export async function resolveRouteTable(context: AwsContext, desired: RouteTable
 async function resolveTarget(context: AwsContext, route: NonNullable<RouteTableSpec['routes']>[number]): Promise<RouteTarget> {
   if (route.gatewayRef) {
     const ref = route.gatewayRef;
-    const id = await context.resolve({ kind: 'InternetGateway', namespace: namespaceOf(context, ref), name: ref.name }, 'internetGatewayID');
+    const id = await context.resolve({ kind: 'InternetGateway', namespace: ref.namespace, name: ref.name }, 'internetGatewayID');
     return { field: 'gatewayID', id };
   }
   if (route.natGatewayRef) {
     const ref = route.natGatewayRef;
-    const id = await context.resolve({ kind: 'NATGateway', namespace: namespaceOf(context, ref), name: ref.name }, 'natGatewayID');
+    const id = await context.resolve({ kind: 'NATGateway', namespace: ref.namespace, name: ref.name }, 'natGatewayID');
     return { field: 'natGatewayID', id };
   }
   for (const field of TARGET_FIELDS) {
@@ -343,7 +333,7 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
     const ec2 = context.client(EC2Client);
     // Everything is resolved first, so a dependency that is not Ready yet
     // leaves nothing half made.
-    const VpcId = await vpcId(context, desired);
+    const VpcId = await resolveVpcID(context, desired);
     const resolved = await resolveRouteTable(context, desired);
     let [table] = await ourTables(ec2, context);
     if (!table) {

@@ -35,7 +35,7 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // The group name is taken in this VPC by a group another resource owns.
@@ -233,16 +233,6 @@ export function securityGroupStatus(group: SecurityGroup): Observation['status']
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-function namespaceOf(context: AwsContext, ref: { namespace?: string }): string {
-  return ref.namespace ?? context.resource.namespace;
-}
-
-async function vpcId(context: AwsContext, desired: SecurityGroupSpec): Promise<string> {
-  if (desired.vpcRef) return context.resolve({ kind: 'VPC', namespace: namespaceOf(context, desired.vpcRef), name: desired.vpcRef.name }, 'vpcID');
-  if (!desired.vpcID) throw new Error('spec needs vpcID or vpcRef');
-  return desired.vpcID;
-}
-
 /**
  * Resolves every sourceSecurityGroupRef. A reference to this very group
  * resolves to `selfId` (its own ID, known once it exists) instead of waiting
@@ -258,7 +248,7 @@ export async function resolveRules(context: AwsContext, desired: SecurityGroupSp
       }
       const id = isSelfReference(ref, context.resource)
         ? selfId
-        : await context.resolve({ kind: 'SecurityGroup', namespace: namespaceOf(context, ref), name: ref.name }, 'groupID');
+        : await context.resolve({ kind: 'SecurityGroup', namespace: ref.namespace, name: ref.name }, 'groupID');
       resolved.push({ ...rule, sourceSecurityGroupID: id });
     }
     return permissionsFromSpec(resolved);
@@ -388,7 +378,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);
-    const VpcId = await vpcId(context, desired);
+    const VpcId = await resolveVpcID(context, desired);
     // References to other groups first, so a dependency that is not Ready
     // yet leaves nothing half made (a self-reference needs no waiting).
     await resolveRules(context, desired, 'self');

@@ -9,7 +9,7 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { compareSubnet, observedSubnet, subnetHandler } from './subnet.js';
-import { formatDifference } from './vpc.js';
+import { formatDifference } from './common.js';
 
 const OWNER = 'Subnet/default/public-1a';
 const TAGS = { Name: 'public-1a', [OWNER_TAG]: OWNER };

@@ -30,7 +30,7 @@ import {
   resolveVpcID,
   untilVisible,
   type Difference,
-} from './vpc.js';
+} from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   terminal: [IMMUTABLE_FIELD_CHANGED, INVALID_SPEC],

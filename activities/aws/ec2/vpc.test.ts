@@ -7,7 +7,8 @@ import { VPCKind, type VpcSpec } from '../../../crds/kinds/vpc.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
-import { compareVpc, dnsAttributeChanges, formatDifference, observedVpc, vpcHandler } from './vpc.js';
+import { formatDifference } from './common.js';
+import { compareVpc, dnsAttributeChanges, observedVpc, vpcHandler } from './vpc.js';
 
 const OWNER = 'VPC/default/app-vpc';
 const TAGS = { Name: 'app', [OWNER_TAG]: OWNER };

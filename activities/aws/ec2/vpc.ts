@@ -12,7 +12,6 @@
  * the lookup yet), the lowest ID is managed, the others are reported as a
  * difference, update deletes them, and delete deletes them all.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateVpcCommand,
   DeleteVpcCommand,
@@ -26,19 +25,19 @@ import type { VpcSpec } from '../../../crds/kinds/vpc.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags, type Tags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
-
-// Shared with the subnet, internet gateway and Elastic IP handlers, which
-// import them from here: IMMUTABLE_FIELD_CHANGED, INVALID_SPEC, Difference,
-// formatDifference, duplicatesDifference, immutableFieldError, untilVisible,
-// resolveVpcID.
-// They belong in common.ts once the other EC2 kinds use them too.
-
-/** Error name of an immutable field that differs in AWS; only a new resource can fix it. */
-export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
-
-/** Error name of a spec the schema's CEL rules should have refused (neither vpcID nor vpcRef, say); terminal. */
-export const INVALID_SPEC = 'InvalidSpec';
+import {
+  EC2_ERROR_CODES,
+  IMMUTABLE_FIELD_CHANGED,
+  duplicatesDifference,
+  formatDifference,
+  immutableFieldError,
+  ownerFilter,
+  reconcileTags,
+  tagMap,
+  tagSpecifications,
+  untilVisible,
+  type Difference,
+} from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   terminal: [IMMUTABLE_FIELD_CHANGED],
@@ -58,14 +57,6 @@ export interface ObservedVpc {
   tags: Tags;
   enableDnsSupport?: boolean;
   enableDnsHostnames?: boolean;
-}
-
-/** One field that differs; reads as `enableDnsHostnames: false -> true`. */
-export interface Difference {
-  field: string;
-  detail: string;
-  /** Fixed at creation: update cannot change it. */
-  immutable?: boolean;
 }
 
 // ---------------------------------------------------------------------------
@@ -107,16 +98,6 @@ export function compareVpc(desired: VpcSpec, observed: ObservedVpc, desiredTags:
   return differences;
 }
 
-/** Readable form of a difference, as it appears in conditions and events. */
-export function formatDifference(difference: Difference): string {
-  return `${difference.field}: ${difference.detail}${difference.immutable ? ' (immutable: create a new resource to change it)' : ''}`;
-}
-
-/** Other resources carrying this resource's owner tag, as a difference; update deletes them. */
-export function duplicatesDifference(ids: string[]): Difference[] {
-  return ids.length ? [{ field: 'duplicates', detail: `${ids.join(', ')} also carry this resource's owner tag` }] : [];
-}
-
 /**
  * The ModifyVpcAttribute calls that bring DNS in line, in a safe order: EC2
  * refuses DNS hostnames without DNS support, so support is switched on
@@ -134,57 +115,8 @@ export function dnsAttributeChanges(
   });
 }
 
-/** The error update throws when an immutable field differs; terminal, so it waits for a spec change. */
-export function immutableFieldError(resourceId: string, differences: Difference[]): Error | undefined {
-  const fixed = differences.filter((difference) => difference.immutable);
-  if (!fixed.length) return undefined;
-  const list = fixed.map((difference) => `${difference.field} ${difference.detail}`).join(', ');
-  return Object.assign(new Error(`${resourceId} differs in immutable fields (${list}): create a new resource to change them`), {
-    name: IMMUTABLE_FIELD_CHANGED,
-  });
-}
-
 // ---------------------------------------------------------------------------
 // AWS calls.
-
-/**
- * The VPC ID a spec names: `vpcID` as given, or the status.vpcID of the VPC
- * that `vpcRef` names, which throws DependencyNotReady (the resource waits)
- * until that VPC is Ready.
- */
-export async function resolveVpcID(
-  context: AwsContext,
-  spec: { vpcID?: string; vpcRef?: { name: string; namespace?: string } },
-): Promise<string> {
-  if (spec.vpcRef) {
-    const { name, namespace } = spec.vpcRef;
-    return context.resolve({ kind: 'VPC', namespace: namespace ?? context.resource.namespace, name }, 'vpcID');
-  }
-  if (spec.vpcID) return spec.vpcID;
-  throw Object.assign(new Error('the spec names no VPC: set vpcID or vpcRef'), { name: INVALID_SPEC });
-}
-
-/** Pauses before each look after the first, about 8 s in all: well inside the create activity's 30 s. */
-const VISIBILITY_DELAYS_MS = [0, 250, 500, 1000, 2000, 2000, 2000];
-
-/**
- * Waits until a resource just created is visible to the owner-tag lookup.
- * EC2 is eventually consistent: if create returned before the lookup could
- * see the new resource, the next observe would report it missing and
- * create a second one. Gives up quietly (undefined); the workflow observes again
- * after a backoff.
- */
-export async function untilVisible<T>(context: AwsContext, look: () => Promise<T | undefined>): Promise<T | undefined> {
-  for (const delay of VISIBILITY_DELAYS_MS) {
-    if (delay) {
-      context.heartbeat();
-      await sleep(delay);
-    }
-    const found = await look();
-    if (found) return found;
-  }
-  return undefined;
-}
 
 /**
  * The VPCs carrying this resource's owner tag: the one it manages and any

@@ -123,3 +123,13 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   return String(error);
 }
+
+/** The call's answer, or undefined when AWS says the thing it acts on is not there (per `codes`). */
+export async function unlessNotFound<T>(call: Promise<T>, codes: ErrorCodes = {}): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isNotFound(error, codes)) return undefined;
+    throw error;
+  }
+}

@@ -10,7 +10,12 @@ import { performance } from 'node:perf_hooks';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateTagsCommand,
+  DeleteNatGatewayCommand,
   DeleteRouteCommand,
+  DeleteTagsCommand,
+  DescribeTagsCommand,
+  DetachInternetGatewayCommand,
+  DeleteInternetGatewayCommand,
   DescribeAddressesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
@@ -103,6 +108,23 @@ async function taggedResources(filters: Filter[] = anyOwner): Promise<Record<str
     SecurityGroup: groups.SecurityGroups?.length ?? 0,
     ElasticIP: addresses.Addresses?.length ?? 0,
   };
+}
+
+/** Status field that holds each kind's AWS ID. */
+const idField: Record<string, string> = {
+  VPC: 'vpcID',
+  Subnet: 'subnetID',
+  InternetGateway: 'internetGatewayID',
+  NATGateway: 'natGatewayID',
+  RouteTable: 'routeTableID',
+  SecurityGroup: 'groupID',
+  ElasticIP: 'allocationID',
+};
+
+/** The tags AWS holds for one resource ID, whatever its type. */
+async function awsTags(resourceId: string): Promise<Record<string, string>> {
+  const { Tags = [] } = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }));
+  return Object.fromEntries(Tags.map((tag) => [tag.Key ?? '', tag.Value ?? '']));
 }
 
 async function ready(kind: string, name: string, timeoutMs = 60_000): Promise<CustomObject> {
@@ -220,6 +242,83 @@ describe('networking on the real stack', () => {
     });
   });
 
+  test('every kind takes tag changes from its spec and has tags changed in AWS put back', async () => {
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: ElasticIP
+metadata: { name: spare-eip, namespace: default }
+spec:
+  providerRef: { name: ${providerName} }
+  domain: vpc
+  tags: { Name: spare }
+`);
+    await ready('ElasticIP', 'spare-eip');
+    const resources = [
+      { kind: 'VPC', name: 'app-vpc' },
+      { kind: 'Subnet', name: 'private-1a' },
+      { kind: 'InternetGateway', name: 'app-igw' },
+      { kind: 'NATGateway', name: 'nat-1a' },
+      { kind: 'RouteTable', name: 'private-routes' },
+      { kind: 'SecurityGroup', name: 'app' },
+      { kind: 'ElasticIP', name: 'spare-eip' },
+    ];
+    const ids = new Map<string, string>();
+    for (const { kind, name } of resources) {
+      const object = await h.get(plural[kind], name);
+      const id = String(object?.status?.[idField[kind]]);
+      ids.set(kind, id);
+      await h.kubectl(['patch', plural[kind], name, '--type=merge', '-p', '{"spec":{"tags":{"tier":"patched"}}}']);
+    }
+    for (const { kind } of resources) {
+      const id = ids.get(kind) ?? '';
+      await h.until(`${kind} ${id} tagged from the spec`, async () => (await awsTags(id)).tier === 'patched');
+    }
+    // Behind the operator's back: one tag removed, one changed, on every resource.
+    const all = [...ids.values()];
+    await ec2.send(new DeleteTagsCommand({ Resources: all, Tags: [{ Key: 'tier' }] }));
+    await ec2.send(new CreateTagsCommand({ Resources: all, Tags: [{ Key: 'environment', Value: 'changed-by-hand' }] }));
+    for (const { kind, name } of resources) {
+      const id = ids.get(kind) ?? '';
+      await h.until(`${kind} ${id} tags repaired`, async () => {
+        const tags = await awsTags(id);
+        return tags.tier === 'patched' && tags.environment === 'testing' && tags[OWNER_TAG] === `${kind}/default/${name}`;
+      });
+    }
+  });
+
+  test('a dependency re-created in AWS moves its dependents onto the new ID', async () => {
+    const nat = await h.get('natgateways', 'nat-1a');
+    const igw = await h.get('internetgateways', 'app-igw');
+    const vpc = await h.get('vpcs', 'app-vpc');
+    const oldNat = String(nat?.status?.natGatewayID);
+    const oldIgw = String(igw?.status?.internetGatewayID);
+    // Both removed behind the operator's back, straight at AWS.
+    await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: oldNat }));
+    await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: oldIgw, VpcId: String(vpc?.status?.vpcID) }));
+    await ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: oldIgw }));
+
+    const newNat = await h.until('NAT gateway re-created', async () => {
+      const id = (await h.get('natgateways', 'nat-1a'))?.status?.natGatewayID;
+      return typeof id === 'string' && id !== oldNat ? id : null;
+    }, 60_000);
+    const newIgw = await h.until('internet gateway re-created', async () => {
+      const id = (await h.get('internetgateways', 'app-igw'))?.status?.internetGatewayID;
+      return typeof id === 'string' && id !== oldIgw ? id : null;
+    }, 60_000);
+    const defaultRoute = async (table: string) => {
+      const id = String((await h.get('routetables', table))?.status?.routeTableID);
+      const tables = await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [id] }));
+      return tables.RouteTables?.[0]?.Routes?.find((route) => route.DestinationCidrBlock === '0.0.0.0/0');
+    };
+    await h.until('private default route follows the new NAT gateway', async () => (await defaultRoute('private-routes'))?.NatGatewayId === newNat, 60_000);
+    await h.until('public default route follows the new internet gateway', async () => (await defaultRoute('public-routes'))?.GatewayId === newIgw, 60_000);
+    await ready('RouteTable', 'private-routes');
+    await ready('RouteTable', 'public-routes');
+    const counts = await taggedResources(ownedBy('NATGateway/default/nat-1a'));
+    assert.equal(counts.NATGateway, 1, 'one live NAT gateway');
+    assert.equal(counts.ElasticIP, 1, 'its Elastic IP used again, not a second one allocated');
+  });
+
   test('changing an immutable field is rejected at apply, naming the field', async () => {
     await assert.rejects(
       h.kubectl(['patch', 'vpc', 'app-vpc', '--type=merge', '-p', '{"spec":{"cidrBlock":"10.9.0.0/16"}}']),
@@ -320,6 +419,7 @@ spec:
       { kind: 'VPC', name: 'later-vpc' },
       { kind: 'VPC', name: 'crash-vpc' },
       { kind: 'NATGateway', name: 'nat-restart' },
+      { kind: 'ElasticIP', name: 'spare-eip' },
     ];
     const all = [...(await networkManifests()).map((d) => ({ kind: d.manifest.kind, name: d.manifest.metadata.name })), ...extras];
     const order = shuffled(all, seed + 1);

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
-import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
 import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
@@ -168,15 +168,6 @@ async function allocationId(context: AwsContext, ec2: EC2Client, desired: NATGat
   return allocated.AllocationId;
 }
 
-async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isNotFound(error, ERROR_CODES)) return undefined;
-    throw error;
-  }
-}
-
 /** The NATGateway handler. */
 export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
   kind: 'NATGateway',
@@ -252,7 +243,7 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
     if (gateways.length) {
       for (const gateway of gateways) {
         if (gateway.State !== 'deleting' && gateway.NatGatewayId) {
-          await unlessNotFound(ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: gateway.NatGatewayId })));
+          await unlessNotFound(ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: gateway.NatGatewayId })), ERROR_CODES);
         }
       }
       // AWS takes a minute or two; the address is released once it is gone.

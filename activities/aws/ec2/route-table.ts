@@ -31,7 +31,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { RouteTableSpec } from '../../../crds/kinds/route-table.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
-import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
 import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
@@ -273,7 +273,7 @@ async function reconcileTable(context: AwsContext, ec2: EC2Client, table: RouteT
       await ec2.send(new CreateRouteCommand({ RouteTableId, DestinationCidrBlock, ...routeTargetInput(target) }));
     }
     for (const [DestinationCidrBlock] of changes.remove) {
-      await unlessNotFound(ec2.send(new DeleteRouteCommand({ RouteTableId, DestinationCidrBlock })));
+      await unlessNotFound(ec2.send(new DeleteRouteCommand({ RouteTableId, DestinationCidrBlock })), ERROR_CODES);
     }
   }
   if (resolved.subnets) {
@@ -298,17 +298,8 @@ async function reconcileTable(context: AwsContext, ec2: EC2Client, table: RouteT
     }
     for (const subnet of remove) {
       const AssociationId = current.get(subnet);
-      if (AssociationId) await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId })));
+      if (AssociationId) await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId })), ERROR_CODES);
     }
-  }
-}
-
-async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isNotFound(error, ERROR_CODES)) return undefined;
-    throw error;
   }
 }
 
@@ -364,7 +355,7 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
       // association is the VPC's and makes the delete wait until it moves.
       for (const association of table.Associations ?? []) {
         if (association.Main || !association.RouteTableAssociationId) continue;
-        await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId })));
+        await unlessNotFound(ec2.send(new DisassociateRouteTableCommand({ AssociationId: association.RouteTableAssociationId })), ERROR_CODES);
       }
       try {
         await ec2.send(new DeleteRouteTableCommand({ RouteTableId: table.RouteTableId }));

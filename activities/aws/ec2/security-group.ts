@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { isSelfReference, type SecurityGroupRule, type SecurityGroupSpec } from '../../../crds/kinds/security-group.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
-import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
 import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
@@ -324,7 +324,7 @@ function asObserved(p: Permission): IpPermission {
 }
 
 async function readGroup(ec2: EC2Client, GroupId: string): Promise<SecurityGroup | undefined> {
-  const found = await unlessNotFound(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId] })));
+  const found = await unlessNotFound(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId] })), ERROR_CODES);
   return found?.SecurityGroups?.[0];
 }
 
@@ -348,15 +348,6 @@ async function adoptExisting(context: AwsContext, ec2: EC2Client, groupName: str
   assertNotOwnedByAnother(context, `security group ${groupName} in ${VpcId}`, tags);
   await reconcileTags(ec2, group.GroupId, context.tags, tags);
   return group;
-}
-
-async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isNotFound(error, ERROR_CODES)) return undefined;
-    throw error;
-  }
 }
 
 /** The SecurityGroup handler. */
@@ -426,10 +417,10 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
       const ingress = permissionsFromAws(group.IpPermissions).filter((p) => p.source.kind === 'group');
       const egress = permissionsFromAws(group.IpPermissionsEgress).filter((p) => p.source.kind === 'group');
       if (ingress.length) {
-        await unlessNotFound(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: ingress.map(asObserved) })));
+        await unlessNotFound(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId, IpPermissions: ingress.map(asObserved) })), ERROR_CODES);
       }
       if (egress.length) {
-        await unlessNotFound(ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: egress.map(asObserved) })));
+        await unlessNotFound(ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId, IpPermissions: egress.map(asObserved) })), ERROR_CODES);
       }
       try {
         await ec2.send(new DeleteSecurityGroupCommand({ GroupId }));

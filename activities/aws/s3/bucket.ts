@@ -42,7 +42,7 @@ import {
   type ServerSideEncryptionConfiguration,
 } from '@aws-sdk/client-s3';
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
-import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
+import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, otherOwner } from '../tags.js';
 
@@ -367,27 +367,17 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-/** Undefined when S3 answers "not configured" (or the bucket just vanished; the next observe sees that). */
-async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (isNotFound(error, ERROR_CODES)) return undefined;
-    throw error;
-  }
-}
-
 /** Reads the region, the tags and every section the spec manages. Throws NoSuchBucket when the bucket is gone. */
 async function readBucket(s3: S3Client, desired: BucketSpec): Promise<ObservedBucket> {
   const Bucket = desired.bucketName;
   const [location, tagging, versioning, encryption, publicAccessBlock, lifecycle, cors] = await Promise.all([
     s3.send(new GetBucketLocationCommand({ Bucket })),
-    unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket }))),
+    unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })), ERROR_CODES),
     desired.versioning ? s3.send(new GetBucketVersioningCommand({ Bucket })) : undefined,
-    desired.encryption ? unlessNotFound(s3.send(new GetBucketEncryptionCommand({ Bucket }))) : undefined,
-    desired.publicAccessBlock ? unlessNotFound(s3.send(new GetPublicAccessBlockCommand({ Bucket }))) : undefined,
-    desired.lifecycleRules ? unlessNotFound(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))) : undefined,
-    desired.corsRules ? unlessNotFound(s3.send(new GetBucketCorsCommand({ Bucket }))) : undefined,
+    desired.encryption ? unlessNotFound(s3.send(new GetBucketEncryptionCommand({ Bucket })), ERROR_CODES) : undefined,
+    desired.publicAccessBlock ? unlessNotFound(s3.send(new GetPublicAccessBlockCommand({ Bucket })), ERROR_CODES) : undefined,
+    desired.lifecycleRules ? unlessNotFound(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })), ERROR_CODES) : undefined,
+    desired.corsRules ? unlessNotFound(s3.send(new GetBucketCorsCommand({ Bucket })), ERROR_CODES) : undefined,
   ]);
   const observed: ObservedBucket = {
     region: regionFromLocation(location.LocationConstraint),
@@ -542,7 +532,7 @@ async function abortMultipartUploads(context: AwsContext, s3: S3Client, Bucket: 
   for (;;) {
     const page = await s3.send(new ListMultipartUploadsCommand({ Bucket, KeyMarker, UploadIdMarker }));
     for (const upload of page.Uploads ?? []) {
-      await unlessNotFound(s3.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId })));
+      await unlessNotFound(s3.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId })), ERROR_CODES);
     }
     context.heartbeat();
     if (!page.IsTruncated) return;
@@ -598,7 +588,7 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     // Tag before anything else so that a crash from here on leaves a bucket
     // the next observe recognises as ours. A bucket of this account that
     // carries another resource's tag is not taken over.
-    const existing = await unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })));
+    const existing = await unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })), ERROR_CODES);
     assertNotOwnedByAnother(context, `bucket ${Bucket}`, Object.fromEntries((existing?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
     await writeTags(s3, Bucket, context.tags);
     await reconcileSections(context, s3, desired);

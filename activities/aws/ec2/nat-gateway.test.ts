@@ -224,6 +224,23 @@ describe('create', () => {
     assert.equal(context.callsTo('CreateNatGatewayCommand')[0]?.AllocationId, 'eipalloc-1');
   });
 
+  test('a re-create after our gateway was deleted frees the address the dead gateway left associated, then uses it', async () => {
+    const stale = { ...ourAddress, AssociationId: 'eipassoc-dead' };
+    const context = stubContext(
+      {
+        ...accept,
+        DescribeNatGatewaysCommand: { NatGateways: [gateway({ State: 'deleted' })] },
+        DescribeAddressesCommand: { Addresses: [stale] },
+        DisassociateAddressCommand: {},
+      },
+      options,
+    );
+    await natGatewayHandler.create(context, spec);
+    assert.deepEqual(context.callsTo('DisassociateAddressCommand'), [{ AssociationId: 'eipassoc-dead' }]);
+    assert.equal(context.callsTo('AllocateAddressCommand').length, 0);
+    assert.equal(context.callsTo('CreateNatGatewayCommand')[0]?.AllocationId, 'eipalloc-1');
+  });
+
   test('after a crash: the gateway the first attempt made is found, nothing is created', async () => {
     const context = stubContext({ ...accept, DescribeNatGatewaysCommand: { NatGateways: [gateway({ State: 'pending' })] } }, options);
     await natGatewayHandler.create(context, spec);

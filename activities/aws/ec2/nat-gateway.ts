@@ -18,6 +18,7 @@ import {
   DeleteNatGatewayCommand,
   DescribeAddressesCommand,
   DescribeNatGatewaysCommand,
+  DisassociateAddressCommand,
   EC2Client,
   ReleaseAddressCommand,
   type Address,
@@ -28,7 +29,7 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
 
 /** Error name update throws for a gateway AWS reports as failed; terminal. */
 export const NAT_GATEWAY_FAILED = 'NatGatewayFailed';
@@ -36,7 +37,7 @@ export const NAT_GATEWAY_FAILED = 'NatGatewayFailed';
 const ERROR_CODES: ErrorCodes = {
   // A failed gateway stays failed; AWS removes it after about an hour, and
   // the terminal retry (an hour later) then creates a new one.
-  terminal: [NAT_GATEWAY_FAILED],
+  terminal: [NAT_GATEWAY_FAILED, INVALID_SPEC],
   retryable: [...EC2_ERROR_CODES.retryable],
   notFound: [...EC2_ERROR_CODES.notFound],
 };
@@ -146,7 +147,7 @@ async function subnetId(context: AwsContext, desired: NATGatewaySpec): Promise<s
     const ref = desired.subnetRef;
     return context.resolve({ kind: 'Subnet', namespace: ref.namespace, name: ref.name }, 'subnetID');
   }
-  if (!desired.subnetID) throw new Error('spec needs subnetID or subnetRef');
+  if (!desired.subnetID) throw Object.assign(new Error('the spec names no subnet: set subnetID or subnetRef'), { name: INVALID_SPEC });
   return desired.subnetID;
 }
 
@@ -158,9 +159,19 @@ async function allocationId(context: AwsContext, ec2: EC2Client, desired: NATGat
     return context.resolve({ kind: 'ElasticIP', namespace: ref.namespace, name: ref.name }, 'allocationID');
   }
   // An address from an earlier attempt (that crashed, or whose gateway
-  // failed) is used again rather than a second one allocated.
-  const [existing] = await ourAddresses(ec2, context);
-  if (existing?.AllocationId) return existing.AllocationId;
+  // failed or was deleted) is used again rather than a second one allocated.
+  const ours = await ourAddresses(ec2, context);
+  const existing = ours.find((address) => !address.AssociationId) ?? ours[0];
+  if (existing?.AllocationId) {
+    // Create runs only when none of our gateways is live, so an association
+    // left on our address is a dead gateway's. AWS drops it once that
+    // gateway is deleted, moto never does; either way it must go before
+    // the address can be given to the new gateway.
+    if (existing.AssociationId) {
+      await unlessNotFound(ec2.send(new DisassociateAddressCommand({ AssociationId: existing.AssociationId })), ERROR_CODES);
+    }
+    return existing.AllocationId;
+  }
   const allocated = await ec2.send(
     new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagSpecifications('elastic-ip', context.tags) }),
   );

@@ -34,12 +34,13 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
+import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // A route or association that appeared between our read and our write
   // (another writer, an earlier attempt): the next pass reads again.
   retryable: [...EC2_ERROR_CODES.retryable, 'RouteAlreadyExists'],
+  terminal: [INVALID_SPEC],
   notFound: [...EC2_ERROR_CODES.notFound],
 };
 

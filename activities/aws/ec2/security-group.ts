@@ -35,11 +35,11 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
+import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // The group name is taken in this VPC by a group another resource owns.
-  terminal: [OWNED_BY_ANOTHER],
+  terminal: [OWNED_BY_ANOTHER, INVALID_SPEC],
   // A rule that appeared or went between our read and our write: the next
   // pass reads again and computes the changes anew.
   retryable: [...EC2_ERROR_CODES.retryable, 'InvalidPermission.Duplicate', 'InvalidPermission.NotFound'],

@@ -142,6 +142,12 @@ async function networkManifests(): Promise<Array<{ manifest: Manifest; text: str
 const seed = Number(process.env.SHUFFLE_SEED ?? Date.now() % 100_000);
 
 describe('networking on the real stack', () => {
+  test("every manifest of ours in the earlier operator's guide is accepted unchanged by the API server", async () => {
+    const output = await h.kubectl(['apply', '--dry-run=server', '-f', 'test/fixtures/guide-manifests.yaml']);
+    const accepted = output.split('\n').filter((line) => /(created|configured|unchanged) \(server dry run\)/.test(line));
+    assert.equal(accepted.length, 23, output);
+  });
+
   test('the network example, applied in shuffled order, converges to Ready with its references wired', async () => {
     await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true);
     const documents = shuffled(await networkManifests(), seed);

@@ -29,6 +29,18 @@ export interface WatchHandler {
 
 type WatchEnd = 'closed' | 'error' | 'gone' | 'stalled' | 'relist' | 'stopped';
 
+interface WatchResult {
+  outcome: WatchEnd;
+  /** Where the next watch resumes (the last event's or bookmark's). */
+  resourceVersion: string;
+  /** Events and bookmarks received. */
+  events: number;
+  durationMs: number;
+}
+
+/** A watch closed sooner than this with nothing delivered counts as a failure, for backoff. */
+const MIN_HEALTHY_WATCH_MS = 1000;
+
 const keyOf = (object: CustomResource) => `${object.metadata?.namespace}/${object.metadata?.name}`;
 
 export class ResourceWatch {
@@ -61,9 +73,14 @@ export class ResourceWatch {
     while (!this.stopped) {
       try {
         if (!resourceVersion) resourceVersion = await this.list();
+        // stop() during the list had no watch to abort: do not open one.
+        if (this.stopped) break;
         const end = await this.watchFrom(resourceVersion);
         resourceVersion = end.resourceVersion;
-        failures = end.outcome === 'error' ? failures + 1 : 0;
+        // A server (or a proxy in front of it) that ends every watch at once
+        // would otherwise be asked again in a tight loop.
+        const emptyClose = end.outcome === 'closed' && end.events === 0 && end.durationMs < MIN_HEALTHY_WATCH_MS;
+        failures = end.outcome === 'error' || emptyClose ? failures + 1 : 0;
         // Anything but a clean server-side close may have lost events: re-list.
         if (end.outcome !== 'closed') resourceVersion = undefined;
         if (end.outcome === 'error' || end.outcome === 'stalled') {
@@ -108,10 +125,12 @@ export class ResourceWatch {
     return response.metadata?.resourceVersion ?? '';
   }
 
-  private watchFrom(startVersion: string): Promise<{ outcome: WatchEnd; resourceVersion: string }> {
+  private watchFrom(startVersion: string): Promise<WatchResult> {
     return new Promise((resolve) => {
       let resourceVersion = startVersion;
-      let lastEvent = Date.now();
+      const started = Date.now();
+      let events = 0;
+      let lastEvent = started;
       let settled = false;
       let controller: AbortController | undefined;
       const finish = (outcome: WatchEnd) => {
@@ -121,7 +140,7 @@ export class ResourceWatch {
         clearTimeout(relist);
         this.abortCurrent = undefined;
         controller?.abort();
-        resolve({ outcome, resourceVersion });
+        resolve({ outcome, resourceVersion, events, durationMs: Date.now() - started });
       };
       const watchdog = setInterval(() => {
         if (Date.now() - lastEvent > this.timings.watchdogMs) finish('stalled');
@@ -135,6 +154,7 @@ export class ResourceWatch {
           { resourceVersion, allowWatchBookmarks: true },
           (phase: string, object: CustomResource & { code?: number }) => {
             lastEvent = Date.now();
+            events++;
             if (phase === 'ERROR') {
               finish(object.code === 410 ? 'gone' : 'error');
               return;

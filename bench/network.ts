@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { DescribeNatGatewaysCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parseAllDocuments } from 'yaml';
+import { kindDefinition } from '../crds/index.js';
 import { OWNER_TAG } from '../shared/identity.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { slowNatGateways } from '../test/support/slow-nat.js';
@@ -24,14 +25,7 @@ const file = fileURLToPath(new URL('../examples/network.yaml', import.meta.url))
 const manifests = parseAllDocuments(await readFile(file, 'utf8')).map(
   (document) => document.toJSON() as { kind: string; metadata: { name: string } },
 );
-const plural: Record<string, string> = {
-  VPC: 'vpcs',
-  Subnet: 'subnets',
-  InternetGateway: 'internetgateways',
-  NATGateway: 'natgateways',
-  RouteTable: 'routetables',
-  SecurityGroup: 'securitygroups',
-};
+const plural = (kind: string): string => kindDefinition(kind).plural;
 
 const h = await startHarness({ RESYNC_SECONDS: '300' });
 if (natPendingMs > 0) slowNatGateways(h.proxy, { pendingMs: natPendingMs, deletingMs: natPendingMs });
@@ -54,7 +48,7 @@ async function nothingLeft(): Promise<boolean> {
 async function allReady(): Promise<boolean> {
   for (const { kind, metadata } of manifests) {
     const object = await h.get<{ metadata: { generation: number }; status?: { ready?: boolean; observedGeneration?: number } }>(
-      plural[kind],
+      plural(kind),
       metadata.name,
     );
     if (object?.status?.ready !== true || object.status.observedGeneration !== object.metadata.generation) return false;
@@ -90,7 +84,7 @@ try {
     await h.until('nothing left in AWS', nothingLeft, 300_000);
     toGone.push(performance.now() - started);
     for (const { kind, metadata } of manifests) {
-      await h.until(`${kind}/${metadata.name} gone`, async () => (await h.get(plural[kind], metadata.name)) === null, 60_000);
+      await h.until(`${kind}/${metadata.name} gone`, async () => (await h.get(plural(kind), metadata.name)) === null, 60_000);
     }
     deleteCalls.push(ec2Calls(calls));
   }

@@ -29,6 +29,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import { parseAllDocuments } from 'yaml';
+import { kindDefinition } from '../../crds/index.js';
 import { OWNER_TAG } from '../../shared/identity.js';
 import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
 import { slowNatGateways } from '../support/slow-nat.js';
@@ -68,15 +69,7 @@ function shuffled<T>(items: T[], seed: number): T[] {
   return result;
 }
 
-const plural: Record<string, string> = {
-  VPC: 'vpcs',
-  Subnet: 'subnets',
-  InternetGateway: 'internetgateways',
-  NATGateway: 'natgateways',
-  RouteTable: 'routetables',
-  SecurityGroup: 'securitygroups',
-  ElasticIP: 'elasticips',
-};
+const plural = (kind: string): string => kindDefinition(kind).plural;
 
 const ownedBy = (value: string): Filter[] => [{ Name: `tag:${OWNER_TAG}`, Values: [value] }];
 const anyOwner: Filter[] = [{ Name: 'tag-key', Values: [OWNER_TAG] }];
@@ -129,7 +122,7 @@ async function awsTags(resourceId: string): Promise<Record<string, string>> {
 
 async function ready(kind: string, name: string, timeoutMs = 60_000): Promise<CustomObject> {
   return h.until(`${kind}/${name} Ready`, async () => {
-    const object = await h.get(plural[kind], name);
+    const object = await h.get(plural(kind), name);
     return object?.status?.ready === true && object.status.observedGeneration === object.metadata.generation ? object : null;
   }, timeoutMs);
 }
@@ -270,10 +263,10 @@ spec:
     ];
     const ids = new Map<string, string>();
     for (const { kind, name } of resources) {
-      const object = await h.get(plural[kind], name);
+      const object = await h.get(plural(kind), name);
       const id = String(object?.status?.[idField[kind]]);
       ids.set(kind, id);
-      await h.kubectl(['patch', plural[kind], name, '--type=merge', '-p', '{"spec":{"tags":{"tier":"patched"}}}']);
+      await h.kubectl(['patch', plural(kind), name, '--type=merge', '-p', '{"spec":{"tags":{"tier":"patched"}}}']);
     }
     for (const { kind } of resources) {
       const id = ids.get(kind) ?? '';
@@ -432,9 +425,9 @@ spec:
     console.log(`delete order: ${order.map((o) => `${o.kind}/${o.name}`).join(', ')}`);
     const callsBefore = h.proxy.calls.length;
     const started = performance.now();
-    for (const { kind, name } of order) await h.kubectl(['delete', plural[kind], name, '--wait=false']);
+    for (const { kind, name } of order) await h.kubectl(['delete', plural(kind), name, '--wait=false']);
     for (const { kind, name } of order) {
-      await h.until(`${kind}/${name} gone`, async () => (await h.get(plural[kind], name)) === null, 180_000);
+      await h.until(`${kind}/${name} gone`, async () => (await h.get(plural(kind), name)) === null, 180_000);
     }
     const elapsed = performance.now() - started;
     const ec2Calls = h.proxy.calls.slice(callsBefore).filter((call) => call.service === 'ec2').length;

@@ -29,7 +29,16 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import {
+  EC2_ERROR_CODES,
+  INVALID_SPEC,
+  duplicatesDifference,
+  formatDifference,
+  ownerFilter,
+  reconcileTags,
+  tagMap,
+  tagSpecifications,
+} from './common.js';
 
 /** Error name update throws for a gateway AWS reports as failed; terminal. */
 export const NAT_GATEWAY_FAILED = 'NatGatewayFailed';
@@ -110,7 +119,7 @@ export function compareGateway(gateway: NatGateway, duplicates: NatGateway[], de
   if (tags) differences.push(`tags: ${tags}`);
   if (gateway.State === 'failed') differences.push(failureDifference(gateway));
   if (duplicates.length) {
-    differences.push(`duplicates: ${duplicates.map((d) => d.NatGatewayId).join(', ')} also carry this resource's owner tag`);
+    differences.push(...duplicatesDifference(duplicates.map((d) => d.NatGatewayId ?? '')).map(formatDifference));
   }
   return differences;
 }

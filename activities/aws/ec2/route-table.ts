@@ -34,7 +34,17 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
+import {
+  EC2_ERROR_CODES,
+  INVALID_SPEC,
+  duplicatesDifference,
+  formatDifference,
+  ownerFilter,
+  reconcileTags,
+  resolveVpcID,
+  tagMap,
+  tagSpecifications,
+} from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // A route or association that appeared between our read and our write
@@ -316,7 +326,7 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
     if (context.deleting) return present({ differences: [], ready: true, status: routeTableStatus(table) });
     const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
     if (duplicates.length) {
-      differences.push(`duplicates: ${duplicates.map((d) => d.RouteTableId).join(', ')} also carry this resource's owner tag`);
+      differences.push(...duplicatesDifference(duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
     }
     return present({ differences, ready: true, status: routeTableStatus(table) });
   },

@@ -35,7 +35,17 @@ import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
-import { EC2_ERROR_CODES, INVALID_SPEC, ownerFilter, reconcileTags, resolveVpcID, tagMap, tagSpecifications } from './common.js';
+import {
+  EC2_ERROR_CODES,
+  INVALID_SPEC,
+  duplicatesDifference,
+  formatDifference,
+  ownerFilter,
+  reconcileTags,
+  resolveVpcID,
+  tagMap,
+  tagSpecifications,
+} from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
   // The group name is taken in this VPC by a group another resource owns.
@@ -362,7 +372,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
     if (context.deleting) return present({ differences: [], ready: true, status: securityGroupStatus(group) });
     const differences = compareSecurityGroup(group, await resolveRules(context, desired, group.GroupId), context.tags);
     if (duplicates.length) {
-      differences.push(`duplicates: ${duplicates.map((d) => d.GroupId).join(', ')} also carry this resource's owner tag`);
+      differences.push(...duplicatesDifference(duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
     }
     return present({ differences, ready: true, status: securityGroupStatus(group) });
   },

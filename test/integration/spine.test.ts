@@ -200,6 +200,25 @@ describe('spine on the real stack', () => {
     });
   }
 
+  test('a CR deleted and at once re-created under the same name gets a fresh AWS resource with the new spec', async () => {
+    await h.apply(bucketYaml('reborn', 'reborn-bucket', '  deletionPolicy: Delete'));
+    const first = await ready('s3buckets', 'reborn');
+    await h.kubectl(['delete', 's3bucket', 'reborn', '--timeout=60s']);
+    await h.apply(bucketYaml('reborn', 'reborn-bucket', '  deletionPolicy: Delete\n  versioning: { enabled: true }'));
+    const second = await ready('s3buckets', 'reborn', 60_000);
+    assert.notEqual(second.metadata.uid, first.metadata.uid);
+    assert.ok(await bucketExists('reborn-bucket'));
+    assert.equal(await versioning('reborn-bucket'), 'Enabled');
+  });
+
+  test('a CR whose finalizer is forced off still has its bucket deleted, per the last known deletionPolicy', async () => {
+    await h.apply(bucketYaml('forced', 'forced-bucket', '  deletionPolicy: Delete'));
+    await ready('s3buckets', 'forced');
+    await h.kubectl(['patch', 's3bucket', 'forced', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await h.kubectl(['delete', 's3bucket', 'forced', '--timeout=30s']);
+    await h.until('bucket deleted in AWS', async () => !(await bucketExists('forced-bucket')), 60_000);
+  });
+
   test('a worker killed after AWS created the bucket but before the activity finished leaves exactly one bucket', async () => {
     let killed = false;
     let intercepted = false;

@@ -18,4 +18,10 @@ export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 export interface FailureDetails {
   /** CamelCase reason for the Ready condition, e.g. the AWS error name. */
   reason: string;
+  /**
+   * Nothing the watcher sees changes when this is fixed (a Secret created,
+   * say), so no signal will come: the workflow looks again within its
+   * shortest backoff cap instead of the resync interval.
+   */
+  unwatched?: boolean;
 }

@@ -23,7 +23,7 @@ import {
 } from '@temporalio/workflow';
 import type { AwsRequest, KubeEvent, LoadedResource, Observation } from '../shared/activities.js';
 import type { AwsActivities, KubeActivities } from '../shared/activities.js';
-import { FailureType } from '../shared/failures.js';
+import { FailureType, type FailureDetails } from '../shared/failures.js';
 import { Action, decide } from './decide.js';
 import {
   dependencyChangedSignal,
@@ -82,18 +82,20 @@ interface FailureOutcome {
   type: FailureType;
   reason: string;
   message: string;
+  /** No signal will announce a fix (see FailureDetails.unwatched). */
+  unwatched: boolean;
 }
 
 function describeFailure(error: unknown): FailureOutcome {
   if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure) {
     const cause = error.cause;
-    const details = cause.details?.[0] as { reason?: string } | undefined;
+    const details = cause.details?.[0] as Partial<FailureDetails> | undefined;
     const known: string[] = [FailureType.Terminal, FailureType.ProviderNotReady, FailureType.DependencyNotReady];
     const type = known.includes(cause.type ?? '') ? (cause.type as FailureType) : FailureType.Retryable;
-    return { type, reason: details?.reason ?? cause.type ?? 'Error', message: cause.message };
+    return { type, reason: details?.reason ?? cause.type ?? 'Error', message: cause.message, unwatched: details?.unwatched === true };
   }
   if (error instanceof ActivityFailure) {
-    return { type: FailureType.Retryable, reason: 'ActivityFailed', message: error.cause?.message ?? error.message };
+    return { type: FailureType.Retryable, reason: 'ActivityFailed', message: error.cause?.message ?? error.message, unwatched: false };
   }
   // Anything else is a bug in this workflow: let Temporal fail the task and
   // retry it after a fix is deployed, instead of guessing.
@@ -242,9 +244,9 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       const failure = describeFailure(error);
       if (failure.type === FailureType.ProviderNotReady || failure.type === FailureType.DependencyNotReady) {
         // The watcher signals when the provider or dependency changes; the
-        // timer is only a safety net.
+        // timer is only a safety net, except for what it cannot see.
         await report(uid, { phase: Phase.Waiting, reason: failure.reason, message: failure.message, synced: undefined });
-        return backoffSeconds(state.retries++, resyncSeconds);
+        return backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds);
       }
       if (failure.type === FailureType.Terminal) {
         block(generation);

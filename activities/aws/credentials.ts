@@ -16,8 +16,9 @@ interface SecretKey {
   namespace?: string;
 }
 
-function providerNotReady(reason: string, message: string): ApplicationFailure {
-  const details: FailureDetails = { reason };
+/** The watcher does not watch Secrets, so a fix to one is found by the workflow's own timer. */
+function secretNotReady(reason: string, message: string): ApplicationFailure {
+  const details: FailureDetails = { reason, unwatched: true };
   return ApplicationFailure.create({ type: FailureType.ProviderNotReady, message, nonRetryable: true, details: [details] });
 }
 
@@ -31,7 +32,7 @@ async function readSecret(clients: KubeClients, namespace: string, name: string)
     return data;
   } catch (error) {
     if (httpStatus(error) === 404) {
-      throw providerNotReady('SecretNotFound', `Secret ${namespace}/${name} not found`);
+      throw secretNotReady('SecretNotFound', `Secret ${namespace}/${name} not found`);
     }
     throw error;
   }
@@ -41,7 +42,7 @@ async function readSecretKey(clients: KubeClients, namespace: string, ref: Secre
   const secretNamespace = ref.namespace ?? namespace;
   const data = await readSecret(clients, secretNamespace, ref.name);
   const value = data[ref.key];
-  if (!value) throw providerNotReady('SecretKeyNotFound', `Secret ${secretNamespace}/${ref.name} has no key ${ref.key}`);
+  if (!value) throw secretNotReady('SecretKeyNotFound', `Secret ${secretNamespace}/${ref.name} has no key ${ref.key}`);
   return value;
 }
 
@@ -64,7 +65,7 @@ async function staticCredentials(
     const accessKeyId = data['access-key-id'] ?? data.AWS_ACCESS_KEY_ID;
     const secretAccessKey = data['secret-access-key'] ?? data.AWS_SECRET_ACCESS_KEY;
     if (!accessKeyId || !secretAccessKey) {
-      throw providerNotReady(
+      throw secretNotReady(
         'SecretKeyNotFound',
         `Secret ${secretNamespace}/${spec.credentialsSecret.name} needs access-key-id and secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
       );

@@ -97,6 +97,91 @@ describe('spine on the real stack', () => {
     assert.match(String(provider.status?.callerIdentity), /^arn:aws:/);
   });
 
+  test('a provider with roleARN assumes the role through STS, on keys from a credentialsSecret', async () => {
+    await h.apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: legacy-credentials, namespace: default }
+type: Opaque
+stringData: { AWS_ACCESS_KEY_ID: AKIALEGACYSPELLING01, AWS_SECRET_ACCESS_KEY: ${h.secretAccessKey} }
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: AWSProvider
+metadata: { name: assumed, namespace: default }
+spec:
+  region: us-east-1
+  endpoint: ${h.proxy.url}
+  credentialsSecret: { name: legacy-credentials }
+  roleARN: arn:aws:iam::123456789012:role/infra-operator-role
+  externalID: infra-operator
+`);
+    const provider = await ready('awsproviders', 'assumed');
+    assert.match(String(provider.status?.callerIdentity), /:assumed-role\/infra-operator-role\/infra-operator$/);
+    assert.ok(h.proxy.count('AssumeRole') >= 1, 'STS AssumeRole was called');
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: S3Bucket
+metadata: { name: via-role, namespace: default }
+spec:
+  providerRef: { name: assumed }
+  bucketName: via-role-bucket
+`);
+    await ready('s3buckets', 'via-role');
+    assert.ok(await bucketExists('via-role-bucket'));
+  });
+
+  test('a provider whose Secret is missing holds its resources Waiting, does not block a Retain deletion, and releases them once the Secret exists', async () => {
+    await h.apply(`
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: AWSProvider
+metadata: { name: keyless, namespace: default }
+spec:
+  region: us-east-1
+  endpoint: ${h.proxy.url}
+  accessKeyIDRef: { name: later-credentials, key: id }
+  secretAccessKeyRef: { name: later-credentials, key: secret }
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: S3Bucket
+metadata: { name: held, namespace: default }
+spec:
+  providerRef: { name: keyless }
+  bucketName: held-bucket
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: S3Bucket
+metadata: { name: held-retain, namespace: default }
+spec:
+  providerRef: { name: keyless }
+  bucketName: held-retain-bucket
+  deletionPolicy: Retain
+`);
+    const provider = await h.until('provider waiting for its Secret', async () => {
+      const object = await h.get('awsproviders', 'keyless');
+      return readyCondition(object)?.reason === 'SecretNotFound' ? object : null;
+    });
+    assert.match(readyCondition(provider)?.message ?? '', /later-credentials/);
+    const held = await h.until('bucket waiting for its provider', async () => {
+      const object = await h.get('s3buckets', 'held');
+      return object?.status?.phase === 'Waiting' ? object : null;
+    });
+    assert.match(readyCondition(held)?.message ?? '', /AWSProvider default\/keyless is not Ready/);
+    await h.kubectl(['delete', 's3bucket', 'held-retain', '--timeout=30s']);
+    assert.equal(await h.get('s3buckets', 'held-retain'), null);
+
+    await h.apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: later-credentials, namespace: default }
+type: Opaque
+stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
+`);
+    await ready('awsproviders', 'keyless');
+    await ready('s3buckets', 'held');
+    assert.ok(await bucketExists('held-bucket'));
+    assert.equal(await bucketExists('held-retain-bucket'), false, 'the Retain deletion made no AWS call');
+  });
+
   test("the guide's S3 and SQS manifests become Ready and exist in AWS as written", async () => {
     const started = Date.now();
     await h.apply(await example('s3-bucket.yaml'));

@@ -304,6 +304,48 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
     await h.until('bucket deleted in AWS', async () => !(await bucketExists('forced-bucket')), 60_000);
   });
 
+  test('throttling is retried by Temporal with growing backoff; a longer 5xx outage shows in status and heals without a spec change', async () => {
+    const s3Error = (status: number, code: string) => ({
+      respond: {
+        status,
+        headers: { 'content-type': 'application/xml' },
+        body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>injected by the test proxy</Message></Error>`,
+      },
+    });
+    const throttledAt: number[] = [];
+    const removeThrottle = h.proxy.intercept((call) => {
+      if (call.operation !== 'CreateBucket' || call.path.replace(/\/$/, '') !== '/throttled-bucket' || throttledAt.length >= 3) return undefined;
+      throttledAt.push(Date.now());
+      return s3Error(503, 'SlowDown');
+    });
+    let outage = true;
+    const removeOutage = h.proxy.intercept((call) =>
+      outage && call.operation === 'CreateBucket' && call.path.replace(/\/$/, '') === '/flaky-bucket' ? s3Error(500, 'InternalError') : undefined,
+    );
+    try {
+      await h.apply(bucketYaml('throttled', 'throttled-bucket'));
+      await h.apply(bucketYaml('flaky', 'flaky-bucket'));
+      await ready('s3buckets', 'throttled', 60_000);
+      assert.equal(throttledAt.length, 3);
+      const gaps = throttledAt.slice(1).map((at, i) => at - throttledAt[i]);
+      assert.ok(gaps[0] >= 800 && gaps[1] > gaps[0], `retried after ${gaps.join(' ms, ')} ms: not a growing backoff`);
+
+      const failing = await h.until('the outage reported in status', async () => {
+        const object = await h.get('s3buckets', 'flaky');
+        return readyCondition(object)?.reason === 'InternalError' ? object : null;
+      }, 60_000);
+      assert.equal(failing.status?.phase, 'Error');
+      assert.match(readyCondition(failing)?.message ?? '', /retrying/);
+      outage = false;
+      await ready('s3buckets', 'flaky', 60_000);
+    } finally {
+      removeThrottle();
+      removeOutage();
+    }
+    const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
+    assert.equal(buckets.filter((b) => b.Name === 'throttled-bucket' || b.Name === 'flaky-bucket').length, 2);
+  });
+
   test('a worker killed after AWS created the bucket but before the activity finished leaves exactly one bucket', async () => {
     let killed = false;
     let intercepted = false;

@@ -360,38 +360,53 @@ spec:
     console.log(`dependency Ready -> dependent Ready: ${(performance.now() - vpcReady).toFixed(0)} ms`);
   });
 
-  test('a worker killed between CreateVpc and recording the ID leaves exactly one VPC', async () => {
-    let intercepted = false;
-    let killed = false;
-    const remove = h.proxy.intercept((call) => {
-      if (intercepted || call.operation !== 'CreateVpc' || !decodeURIComponent(call.body.toString()).includes('VPC/default/crash-vpc')) return undefined;
-      intercepted = true;
-      return {
-        afterForward: async () => {
-          await h.operator.kill('worker');
-          killed = true;
-          return 'drop';
-        },
-      };
-    });
-    try {
-      await h.apply(`
+  const crashCases = [
+    { kind: 'VPC', name: 'crash-vpc', operation: 'CreateVpc', spec: 'cidrBlock: "10.30.0.0/16"' },
+    {
+      kind: 'Subnet',
+      name: 'crash-subnet',
+      operation: 'CreateSubnet',
+      spec: 'vpcRef: { name: app-vpc }\n  cidrBlock: "10.0.50.0/24"\n  availabilityZone: us-east-1a',
+    },
+    { kind: 'NATGateway', name: 'crash-nat', operation: 'CreateNatGateway', spec: 'subnetRef: { name: public-1a }\n  connectivityType: public' },
+  ];
+  for (const { kind, name, operation, spec } of crashCases) {
+    test(`a worker killed between ${operation} and recording the ID leaves exactly one ${kind}`, async () => {
+      const owner = `${kind}/default/${name}`;
+      let intercepted = false;
+      let killed = false;
+      const remove = h.proxy.intercept((call) => {
+        if (intercepted || call.operation !== operation || !decodeURIComponent(call.body.toString()).includes(owner)) return undefined;
+        intercepted = true;
+        return {
+          afterForward: async () => {
+            await h.operator.kill('worker');
+            killed = true;
+            return 'drop';
+          },
+        };
+      });
+      try {
+        await h.apply(`
 apiVersion: aws-infra-operator.runner.codes/v1alpha1
-kind: VPC
-metadata: { name: crash-vpc, namespace: default }
+kind: ${kind}
+metadata: { name: ${name}, namespace: default }
 spec:
   providerRef: { name: ${providerName} }
-  cidrBlock: "10.30.0.0/16"
+  ${spec}
 `);
-      await h.until('worker killed right after CreateVpc', async () => killed);
-      assert.equal((await taggedResources(ownedBy('VPC/default/crash-vpc'))).VPC, 1, 'AWS made the VPC before the crash');
-      await h.operator.start(['worker']);
-      await ready('VPC', 'crash-vpc', 90_000);
-    } finally {
-      remove();
-    }
-    assert.equal((await taggedResources(ownedBy('VPC/default/crash-vpc'))).VPC, 1);
-  });
+        await h.until(`worker killed right after ${operation}`, async () => killed);
+        assert.equal((await taggedResources(ownedBy(owner)))[kind], 1, `AWS made the ${kind} before the crash`);
+        await h.operator.start(['worker']);
+        await ready(kind, name, 90_000);
+      } finally {
+        remove();
+      }
+      const counts = await taggedResources(ownedBy(owner));
+      assert.equal(counts[kind], 1);
+      if (kind === 'NATGateway') assert.equal(counts.ElasticIP, 1, 'one Elastic IP allocated, not one per attempt');
+    });
+  }
 
   test('a worker restart while a NAT gateway is pending loses nothing', async () => {
     await h.apply(`
@@ -417,6 +432,8 @@ spec:
       { kind: 'Subnet', name: 'early-subnet' },
       { kind: 'VPC', name: 'later-vpc' },
       { kind: 'VPC', name: 'crash-vpc' },
+      { kind: 'Subnet', name: 'crash-subnet' },
+      { kind: 'NATGateway', name: 'crash-nat' },
       { kind: 'NATGateway', name: 'nat-restart' },
       { kind: 'ElasticIP', name: 'spare-eip' },
     ];

@@ -78,7 +78,7 @@ export class AwsProxy {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** Adds an interceptor; returns a function that removes it. */
+  /** Adds an interceptor, consulted before those added earlier; returns a function that removes it. */
   intercept(interceptor: Interceptor): () => void {
     this.interceptors.add(interceptor);
     return () => this.interceptors.delete(interceptor);
@@ -103,7 +103,8 @@ export class AwsProxy {
     this.calls.push(call);
     if (process.env.DEBUG_PROXY) process.stderr.write(`[proxy] ${call.service} ${call.operation} ${call.method} ${call.path}\n`);
     let interception: Interception | undefined;
-    for (const interceptor of this.interceptors) {
+    // Newest first, so a test's one-off interception overrides a standing one (slow NAT gateways, say).
+    for (const interceptor of [...this.interceptors].reverse()) {
       interception = interceptor(call);
       if (interception) break;
     }

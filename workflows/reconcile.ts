@@ -67,8 +67,12 @@ const awsDelete = proxyActivities<AwsActivities>({
   retry: awsRetry,
 });
 
-/** Longest wait between passes that wait on AWS or on an error. */
-const MAX_BACKOFF_SECONDS = 30;
+/**
+ * Longest wait between looks while AWS provisions or deletes. AWS's own
+ * waiters poll NAT gateways and RDS instances every 15 s; a longer cap would
+ * add up to that much to every slow resource's time to Ready.
+ */
+const MAX_BACKOFF_SECONDS = 15;
 /** Past this many events the history is handed to a fresh run. */
 const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 

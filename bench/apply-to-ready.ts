@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { providerName, startHarness } from '../test/support/harness.js';
+import { summary } from './summary.js';
 
 const runs = Number(process.argv[2] ?? 5);
 const h = await startHarness({ RESYNC_SECONDS: '300' });
@@ -18,11 +19,6 @@ const s3 = new S3Client({
   credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
 });
 
-function summary(label: string, values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  return `${label}: median ${median.toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms (${values.length} runs)`;
-}
 
 try {
   await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true, 60_000);

@@ -1,8 +1,9 @@
 /**
  * Measures, on a throwaway real stack: the time from `kubectl apply -f
  * examples/network.yaml` to every resource Ready, and from `kubectl delete`
- * of the same file to nothing left in AWS (counted by owner tag), plus the
- * EC2 calls each took (counted at the proxy in front of moto).
+ * of the same file to every custom resource gone and nothing left in AWS
+ * (counted by owner tag), plus the EC2 calls each took (counted at the
+ * proxy in front of moto).
  *
  *   npx tsx bench/network.ts [runs] [natPendingMs]     (defaults 3 and 0)
  *
@@ -18,6 +19,7 @@ import { kindDefinition } from '../crds/index.js';
 import { OWNER_TAG } from '../shared/identity.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { slowNatGateways } from '../test/support/slow-nat.js';
+import { summary } from './summary.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const natPendingMs = Number(process.argv[3] ?? 0);
@@ -56,11 +58,6 @@ async function allReady(): Promise<boolean> {
   return true;
 }
 
-function summary(label: string, values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  return `${label}: median ${median.toFixed(0)} ms, min ${sorted[0]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms (${values.length} runs)`;
-}
 
 const ec2Calls = (from: number) => h.proxy.calls.slice(from).filter((call) => call.service === 'ec2').length;
 
@@ -92,7 +89,7 @@ try {
   }
   console.log(`network of ${manifests.length} resources, NAT pending/deleting ${natPendingMs} ms`);
   console.log(summary('apply -> all Ready', toReady));
-  console.log(summary('delete -> nothing left in AWS', toGone));
+  console.log(summary('delete -> every CR gone, nothing left in AWS', toGone));
   console.log(`EC2 calls per apply: ${applyCalls.join(', ')}; per delete: ${deleteCalls.join(', ')}`);
 } finally {
   await h.teardown();

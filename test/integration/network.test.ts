@@ -373,19 +373,7 @@ spec:
   for (const { kind, name, operation, spec } of crashCases) {
     test(`a worker killed between ${operation} and recording the ID leaves exactly one ${kind}`, async () => {
       const owner = `${kind}/default/${name}`;
-      let intercepted = false;
-      let killed = false;
-      const remove = h.proxy.intercept((call) => {
-        if (intercepted || call.operation !== operation || !decodeURIComponent(call.body.toString()).includes(owner)) return undefined;
-        intercepted = true;
-        return {
-          afterForward: async () => {
-            await h.operator.kill('worker');
-            killed = true;
-            return 'drop';
-          },
-        };
-      });
+      const crash = h.crashWorkerAfter((call) => call.operation === operation && decodeURIComponent(call.body.toString()).includes(owner));
       try {
         await h.apply(`
 apiVersion: aws-infra-operator.runner.codes/v1alpha1
@@ -395,12 +383,12 @@ spec:
   providerRef: { name: ${providerName} }
   ${spec}
 `);
-        await h.until(`worker killed right after ${operation}`, async () => killed);
+        await h.until(`worker killed right after ${operation}`, async () => crash.killed());
         assert.equal((await taggedResources(ownedBy(owner)))[kind], 1, `AWS made the ${kind} before the crash`);
         await h.operator.start(['worker']);
         await ready(kind, name, 90_000);
       } finally {
-        remove();
+        crash.remove();
       }
       const counts = await taggedResources(ownedBy(owner));
       assert.equal(counts[kind], 1);

@@ -347,28 +347,16 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
   });
 
   test('a worker killed after AWS created the bucket but before the activity finished leaves exactly one bucket', async () => {
-    let killed = false;
-    let intercepted = false;
-    const remove = h.proxy.intercept((call) => {
-      if (intercepted || call.operation !== 'CreateBucket' || call.path.replace(/\/$/, '') !== '/crash-bucket') return undefined;
-      intercepted = true;
-      return {
-        afterForward: async () => {
-          await h.operator.kill('worker');
-          killed = true;
-          return 'drop';
-        },
-      };
-    });
+    const crash = h.crashWorkerAfter((call) => call.operation === 'CreateBucket' && call.path.replace(/\/$/, '') === '/crash-bucket');
     try {
       await h.apply(bucketYaml('crash-bucket', 'crash-bucket'));
-      await h.until('the worker crashed mid-create', async () => killed);
+      await h.until('the worker crashed mid-create', async () => crash.killed());
       assert.ok(await bucketExists('crash-bucket'), 'AWS made the bucket before the crash');
       await h.operator.start(['worker']);
       const object = await ready('s3buckets', 'crash-bucket', 90_000);
       assert.equal(object.status?.bucketName, 'crash-bucket');
     } finally {
-      remove();
+      crash.remove();
     }
     const buckets = (await s3.send(new ListBucketsCommand({}))).Buckets ?? [];
     assert.equal(buckets.filter((b) => b.Name === 'crash-bucket').length, 1);

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { AwsProxy } from './aws-proxy.js';
+import { AwsProxy, type ProxyCall } from './aws-proxy.js';
 import { stackBinary } from './binaries.js';
 import { Operator } from './operator.js';
 import { startStack, type LocalStack } from './stack.js';
@@ -29,6 +29,13 @@ export interface Harness {
   apply(yaml: string): Promise<void>;
   /** The object as JSON, or null when it does not exist. */
   get<T = CustomObject>(resource: string, name: string): Promise<T | null>;
+  /**
+   * Kills the worker (SIGKILL) right after the first call that `matches`
+   * has reached AWS, before its answer gets back: a crash between a create
+   * and the activity recording it. Returns a check for "killed yet" and a
+   * remover for the interception.
+   */
+  crashWorkerAfter(matches: (call: ProxyCall) => boolean): { killed: () => boolean; remove: () => void };
   /** Polls `check` every 200 ms until it returns a value, failing after `timeoutMs` with `what`. */
   until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
   teardown(): Promise<void>;
@@ -121,10 +128,28 @@ spec:
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection });
 
+  const crashWorkerAfter = (matches: (call: ProxyCall) => boolean) => {
+    let intercepted = false;
+    let killed = false;
+    const remove = proxy.intercept((call) => {
+      if (intercepted || !matches(call)) return undefined;
+      intercepted = true;
+      return {
+        afterForward: async () => {
+          await operator.kill('worker');
+          killed = true;
+          return 'drop';
+        },
+      };
+    });
+    return { killed: () => killed, remove };
+  };
+
   return {
     stack,
     proxy,
     operator,
+    crashWorkerAfter,
     temporal,
     secretAccessKey,
     kubectl,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorClass, classifyAwsError, errorName } from './errors.js';
+import { ErrorClass, INVALID_SPEC, classifyAwsError, errorName } from './errors.js';
 
 function awsError(name: string, fault: 'client' | 'server', status: number, retryable?: boolean): Error {
   const error = new Error(`message mentioning Throttling and NotFound that must not matter`);
@@ -38,6 +38,12 @@ test('classifyAwsError: handler codes override the defaults', () => {
   const error = awsError('BucketAlreadyExists', 'client', 409);
   assert.equal(classifyAwsError(error, { retryable: ['BucketAlreadyExists'] }), ErrorClass.Retryable);
   assert.equal(classifyAwsError(error, { terminal: ['BucketAlreadyExists'] }), ErrorClass.Terminal);
+});
+
+test('classifyAwsError: a spec the schema should have refused is terminal for every kind, whatever its codes', () => {
+  const error = Object.assign(new Error('the spec names no VPC: set vpcID or vpcRef'), { name: INVALID_SPEC });
+  assert.equal(classifyAwsError(error), ErrorClass.Terminal);
+  assert.equal(classifyAwsError(error, { retryable: ['RouteAlreadyExists'], notFound: ['InvalidVpcID.NotFound'] }), ErrorClass.Terminal);
 });
 
 test('errorName prefers the AWS name, then the Node code', () => {

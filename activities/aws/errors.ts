@@ -14,6 +14,12 @@ export const ErrorClass = {
 } as const;
 export type ErrorClass = (typeof ErrorClass)[keyof typeof ErrorClass];
 
+/**
+ * Error name of a spec the schema should have refused (neither vpcID nor
+ * vpcRef, say): terminal for every kind, since only a new spec can fix it.
+ */
+export const INVALID_SPEC = 'InvalidSpec';
+
 /** Error codes a handler declares as data, overriding the defaults below. */
 export interface ErrorCodes {
   terminal?: readonly string[];
@@ -94,6 +100,7 @@ export function classifyAwsError(error: unknown, codes: ErrorCodes = {}): ErrorC
   if (codes.notFound?.includes(name)) return ErrorClass.NotFound;
   if (codes.retryable?.includes(name)) return ErrorClass.Retryable;
   if (codes.terminal?.includes(name)) return ErrorClass.Terminal;
+  if (name === INVALID_SPEC) return ErrorClass.Terminal;
   if (NOT_FOUND.has(name)) return ErrorClass.NotFound;
   if (THROTTLING.has(name) || TRANSIENT_CLIENT.has(name)) return ErrorClass.Retryable;
   if (typeof error !== 'object' || error === null) return ErrorClass.Retryable;

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
 import { OWNER_TAG } from '../../../shared/identity.js';
+import { INVALID_SPEC } from '../errors.js';
 import type { AwsContext } from '../handler.js';
 import { tagChanges, type Tags } from '../tags.js';
 
@@ -61,9 +62,6 @@ export const EC2_ERROR_CODES = {
 
 /** Error name of an immutable field that differs in AWS; only a new resource can fix it. */
 export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
-
-/** Error name of a spec the schema's CEL rules should have refused (neither vpcID nor vpcRef, say); terminal. */
-export const INVALID_SPEC = 'InvalidSpec';
 
 /** One field that differs; reads as `enableDnsHostnames: false -> true`. */
 export interface Difference {

@@ -23,7 +23,6 @@ import { absent, present, type AwsContext, type DeleteOutcome, type Observation,
 import { compareTags, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  INVALID_SPEC,
   duplicatesDifference,
   formatDifference,
   ownerFilter,
@@ -39,7 +38,6 @@ import {
 const NOT_ATTACHED = 'Gateway.NotAttached';
 
 const ERROR_CODES: ErrorCodes = {
-  terminal: [INVALID_SPEC],
   retryable: [...EC2_ERROR_CODES.retryable],
   notFound: [...EC2_ERROR_CODES.notFound],
 };

@@ -26,12 +26,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
-import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
+import { INVALID_SPEC, errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  INVALID_SPEC,
   duplicatesDifference,
   formatDifference,
   ownerFilter,
@@ -46,7 +45,7 @@ export const NAT_GATEWAY_FAILED = 'NatGatewayFailed';
 const ERROR_CODES: ErrorCodes = {
   // A failed gateway stays failed; AWS removes it after about an hour, and
   // the terminal retry (an hour later) then creates a new one.
-  terminal: [NAT_GATEWAY_FAILED, INVALID_SPEC],
+  terminal: [NAT_GATEWAY_FAILED],
   retryable: [...EC2_ERROR_CODES.retryable],
   notFound: [...EC2_ERROR_CODES.notFound],
 };

@@ -36,7 +36,6 @@ import { absent, present, type AwsContext, type Observation, type ResourceHandle
 import { compareTags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  INVALID_SPEC,
   duplicatesDifference,
   formatDifference,
   ownerFilter,
@@ -50,7 +49,6 @@ const ERROR_CODES: ErrorCodes = {
   // A route or association that appeared between our read and our write
   // (another writer, an earlier attempt): the next pass reads again.
   retryable: [...EC2_ERROR_CODES.retryable, 'RouteAlreadyExists'],
-  terminal: [INVALID_SPEC],
   notFound: [...EC2_ERROR_CODES.notFound],
 };
 

@@ -37,7 +37,6 @@ import { absent, present, type AwsContext, type Observation, type ResourceHandle
 import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  INVALID_SPEC,
   duplicatesDifference,
   formatDifference,
   ownerFilter,
@@ -49,7 +48,7 @@ import {
 
 const ERROR_CODES: ErrorCodes = {
   // The group name is taken in this VPC by a group another resource owns.
-  terminal: [OWNED_BY_ANOTHER, INVALID_SPEC],
+  terminal: [OWNED_BY_ANOTHER],
   // A rule that appeared or went between our read and our write: the next
   // pass reads again and computes the changes anew.
   retryable: [...EC2_ERROR_CODES.retryable, 'InvalidPermission.Duplicate', 'InvalidPermission.NotFound'],

@@ -23,7 +23,6 @@ import { compareTags, type Tags } from '../tags.js';
 import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
 import {
   IMMUTABLE_FIELD_CHANGED,
-  INVALID_SPEC,
   duplicatesDifference,
   formatDifference,
   immutableFieldError,
@@ -33,7 +32,7 @@ import {
 } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
-  terminal: [IMMUTABLE_FIELD_CHANGED, INVALID_SPEC],
+  terminal: [IMMUTABLE_FIELD_CHANGED],
   retryable: [...EC2_ERROR_CODES.retryable],
   notFound: [...EC2_ERROR_CODES.notFound],
 };

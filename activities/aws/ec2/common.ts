@@ -92,17 +92,28 @@ export function immutableFieldError(resourceId: string, differences: Difference[
 }
 
 /**
- * The VPC ID a spec names: `vpcID` as given, or the status.vpcID of the VPC
- * that `vpcRef` names, which throws DependencyNotReady (the resource waits)
- * until that VPC is Ready.
+ * The AWS ID a spec gives for another resource, in `field` or in the
+ * reference beside it (`refField`): the ID as given, or the same-named
+ * status field of the custom resource the reference names, which throws
+ * DependencyNotReady (the resource waits) until that resource is Ready.
  */
-export async function resolveVpcID(
+export async function idOrReference(
+  context: AwsContext,
+  target: { kind: string; field: string; refField: string },
+  id: string | undefined,
+  ref: { name: string; namespace?: string } | undefined,
+): Promise<string> {
+  if (ref) return context.resolve({ kind: target.kind, ...ref }, target.field);
+  if (id) return id;
+  throw Object.assign(new Error(`the spec names no ${target.kind}: set ${target.field} or ${target.refField}`), { name: INVALID_SPEC });
+}
+
+/** The VPC a spec names through vpcID or vpcRef. */
+export function resolveVpcID(
   context: AwsContext,
   spec: { vpcID?: string; vpcRef?: { name: string; namespace?: string } },
 ): Promise<string> {
-  if (spec.vpcRef) return context.resolve({ kind: 'VPC', ...spec.vpcRef }, 'vpcID');
-  if (spec.vpcID) return spec.vpcID;
-  throw Object.assign(new Error('the spec names no VPC: set vpcID or vpcRef'), { name: INVALID_SPEC });
+  return idOrReference(context, { kind: 'VPC', field: 'vpcID', refField: 'vpcRef' }, spec.vpcID, spec.vpcRef);
 }
 
 /** Pauses before each look after the first, about 8 s in all: well inside the create activity's 30 s. */

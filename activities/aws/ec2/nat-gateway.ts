@@ -26,13 +26,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
 import { OWNER_TAG } from '../../../shared/identity.js';
-import { INVALID_SPEC, errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
+import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
   duplicatesDifference,
   formatDifference,
+  idOrReference,
   ownerFilter,
   reconcileTags,
   tagMap,
@@ -150,22 +151,14 @@ async function ourAddresses(ec2: EC2Client, context: AwsContext): Promise<Addres
   return (page.Addresses ?? []).filter((address) => carriesOwnerTag(address.Tags, owner));
 }
 
-async function subnetId(context: AwsContext, desired: NATGatewaySpec): Promise<string> {
-  if (desired.subnetRef) {
-    const ref = desired.subnetRef;
-    return context.resolve({ kind: 'Subnet', namespace: ref.namespace, name: ref.name }, 'subnetID');
-  }
-  if (!desired.subnetID) throw Object.assign(new Error('the spec names no subnet: set subnetID or subnetRef'), { name: INVALID_SPEC });
-  return desired.subnetID;
+function subnetId(context: AwsContext, desired: NATGatewaySpec): Promise<string> {
+  return idOrReference(context, { kind: 'Subnet', field: 'subnetID', refField: 'subnetRef' }, desired.subnetID, desired.subnetRef);
 }
 
 /** The address a public gateway uses: the spec's, or the one we allocated (allocating it once). */
 async function allocationId(context: AwsContext, ec2: EC2Client, desired: NATGatewaySpec): Promise<string> {
   if (desired.allocationID) return desired.allocationID;
-  if (desired.allocationRef) {
-    const ref = desired.allocationRef;
-    return context.resolve({ kind: 'ElasticIP', namespace: ref.namespace, name: ref.name }, 'allocationID');
-  }
+  if (desired.allocationRef) return context.resolve({ kind: 'ElasticIP', ...desired.allocationRef }, 'allocationID');
   // An address from an earlier attempt (that crashed, or whose gateway
   // failed or was deleted) is used again rather than a second one allocated.
   const ours = await ourAddresses(ec2, context);

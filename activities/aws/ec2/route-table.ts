@@ -229,7 +229,7 @@ export async function resolveRouteTable(context: AwsContext, desired: RouteTable
   if (desired.subnetAssociations || desired.subnetAssociationRefs) {
     const subnets = [...(desired.subnetAssociations ?? [])];
     for (const ref of desired.subnetAssociationRefs ?? []) {
-      subnets.push(await context.resolve({ kind: 'Subnet', namespace: ref.namespace, name: ref.name }, 'subnetID'));
+      subnets.push(await context.resolve({ kind: 'Subnet', ...ref }, 'subnetID'));
     }
     resolved.subnets = [...new Set(subnets)];
   }
@@ -238,13 +238,11 @@ export async function resolveRouteTable(context: AwsContext, desired: RouteTable
 
 async function resolveTarget(context: AwsContext, route: NonNullable<RouteTableSpec['routes']>[number]): Promise<RouteTarget> {
   if (route.gatewayRef) {
-    const ref = route.gatewayRef;
-    const id = await context.resolve({ kind: 'InternetGateway', namespace: ref.namespace, name: ref.name }, 'internetGatewayID');
+    const id = await context.resolve({ kind: 'InternetGateway', ...route.gatewayRef }, 'internetGatewayID');
     return { field: 'gatewayID', id };
   }
   if (route.natGatewayRef) {
-    const ref = route.natGatewayRef;
-    const id = await context.resolve({ kind: 'NATGateway', namespace: ref.namespace, name: ref.name }, 'natGatewayID');
+    const id = await context.resolve({ kind: 'NATGateway', ...route.natGatewayRef }, 'natGatewayID');
     return { field: 'natGatewayID', id };
   }
   for (const field of TARGET_FIELDS) {

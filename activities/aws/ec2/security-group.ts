@@ -257,7 +257,7 @@ export async function resolveRules(context: AwsContext, desired: SecurityGroupSp
       }
       const id = isSelfReference(ref, context.resource)
         ? selfId
-        : await context.resolve({ kind: 'SecurityGroup', namespace: ref.namespace, name: ref.name }, 'groupID');
+        : await context.resolve({ kind: 'SecurityGroup', ...ref }, 'groupID');
       resolved.push({ ...rule, sourceSecurityGroupID: id });
     }
     return permissionsFromSpec(resolved);

@@ -118,9 +118,7 @@ export function compareGateway(gateway: NatGateway, duplicates: NatGateway[], de
   const tags = compareTags(desiredTags, tagMap(gateway.Tags));
   if (tags) differences.push(`tags: ${tags}`);
   if (gateway.State === 'failed') differences.push(failureDifference(gateway));
-  if (duplicates.length) {
-    differences.push(...duplicatesDifference(duplicates.map((d) => d.NatGatewayId ?? '')).map(formatDifference));
-  }
+  differences.push(...duplicatesDifference(duplicates.map((d) => d.NatGatewayId ?? '')).map(formatDifference));
   return differences;
 }
 

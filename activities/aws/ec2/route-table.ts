@@ -321,9 +321,7 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
     if (!table) return absent();
     if (context.deleting) return present({ differences: [], ready: true, status: routeTableStatus(table) });
     const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
-    if (duplicates.length) {
-      differences.push(...duplicatesDifference(duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
-    }
+    differences.push(...duplicatesDifference(duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
     return present({ differences, ready: true, status: routeTableStatus(table) });
   },
 

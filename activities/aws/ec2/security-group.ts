@@ -370,9 +370,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
     if (!group?.GroupId) return absent();
     if (context.deleting) return present({ differences: [], ready: true, status: securityGroupStatus(group) });
     const differences = compareSecurityGroup(group, await resolveRules(context, desired, group.GroupId), context.tags);
-    if (duplicates.length) {
-      differences.push(...duplicatesDifference(duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
-    }
+    differences.push(...duplicatesDifference(duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
     return present({ differences, ready: true, status: securityGroupStatus(group) });
   },
 

@@ -19,7 +19,6 @@ const s3 = new S3Client({
   credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
 });
 
-
 try {
   await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true, 60_000);
   const toReady: number[] = [];

@@ -68,9 +68,10 @@ const awsDelete = proxyActivities<AwsActivities>({
 });
 
 /**
- * Longest wait between looks while AWS provisions or deletes. AWS's own
- * waiters poll NAT gateways and RDS instances every 15 s; a longer cap would
- * add up to that much to every slow resource's time to Ready.
+ * Longest wait between looks while AWS provisions, converges or deletes, and
+ * while waiting for something no signal announces. AWS's own waiters poll
+ * NAT gateways and RDS instances every 15 s; a longer cap would add up to
+ * that much to every slow resource's time to Ready.
  */
 const MAX_BACKOFF_SECONDS = 15;
 /** Past this many events the history is handed to a fresh run. */

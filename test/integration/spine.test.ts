@@ -299,8 +299,14 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
   test('a CR whose finalizer is forced off still has its bucket deleted, per the last known deletionPolicy', async () => {
     await h.apply(bucketYaml('forced', 'forced-bucket', '  deletionPolicy: Delete'));
     await ready('s3buckets', 'forced');
+    // With the worker down nothing can put the finalizer back, so the CR is
+    // really gone before the workflow sees it again.
+    await h.operator.kill('worker');
     await h.kubectl(['patch', 's3bucket', 'forced', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
     await h.kubectl(['delete', 's3bucket', 'forced', '--timeout=30s']);
+    assert.equal(await h.get('s3buckets', 'forced'), null);
+    assert.ok(await bucketExists('forced-bucket'), 'nothing deleted the bucket while the worker was down');
+    await h.operator.start(['worker']);
     await h.until('bucket deleted in AWS', async () => !(await bucketExists('forced-bucket')), 60_000);
   });
 

@@ -41,6 +41,17 @@ export interface KindDefinition<Spec extends TObject = TObject, Status extends T
   printerColumns: PrinterColumn[];
   /** The custom resources this spec refers to; the watcher wakes this resource when one of them changes. */
   references(spec: Static<Spec>, namespace: string): ObjectRef[];
+  /**
+   * Others need this object to delete their own AWS resources (an
+   * AWSProvider): its deletion waits until no custom resource refers to it.
+   */
+  deletionWaitsForUsers?: boolean;
+  /**
+   * Secrets in the object's own namespace that the operator reads for it.
+   * They carry the in-use finalizer while the object exists, so that its
+   * users can still authenticate while they are deleted.
+   */
+  secretNames?(spec: Static<Spec>, namespace: string): string[];
 }
 
 /** Identity function that keeps the literal types of a kind definition. */

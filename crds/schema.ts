@@ -98,6 +98,12 @@ export const Condition = Type.Object({
 export const commonStatusProperties = {
   ready: Type.Optional(Type.Boolean()),
   phase: Type.Optional(Type.String({ description: 'Pending, Waiting, Provisioning, Ready, Error, Deleting' })),
+  externalID: Type.Optional(
+    Type.String({
+      description:
+        'AWS identifier (ID, name or URL) of the resource this operator created or adopted for this object; every later look-up starts from it',
+    }),
+  ),
   observedGeneration: Type.Optional(Type.Integer()),
   lastSyncTime: Type.Optional(Type.String({ format: 'date-time' })),
   conditions: Type.Optional(

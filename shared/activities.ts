@@ -4,7 +4,7 @@
  */
 import type { DeletionPolicy } from '../crds/schema.js';
 import type { DeleteOutcome, JsonValue, Observation } from '../activities/aws/handler.js';
-import type { ObjectRef } from './identity.js';
+import type { AdoptionPolicy, ManagementPolicy, ObjectRef } from './identity.js';
 
 export type { DeleteOutcome, JsonValue, Observation };
 
@@ -19,8 +19,23 @@ export interface LoadedResource {
   hasFinalizer: boolean;
   deletionPolicy: DeletionPolicy;
   spec: JsonObject;
-  /** Set when the stored spec fails the kind's schema (e.g. written under an older CRD). */
+  /** Set when the stored spec fails the kind's schema (e.g. written under an older CRD), or an annotation of ours has a bad value. */
   invalid?: string;
+  /** What the annotations of ours say (see Annotations in identity.ts). */
+  management: Management;
+  /** `status.externalID`: the AWS identifier recorded as ours by an earlier run. */
+  externalID?: string;
+  /** While deleting a kind that others use (AWSProvider): the resources still using it, `Kind namespace/name`. */
+  usedBy?: string[];
+}
+
+/** How the user asked this resource to be managed, from its annotations. */
+export interface Management {
+  policy: ManagementPolicy;
+  paused: boolean;
+  adoption?: AdoptionPolicy;
+  /** The AWS ID to adopt, for kinds AWS identifies by ID. */
+  adoptionID?: string;
 }
 
 /** A Kubernetes condition as the workflow writes it. */
@@ -56,6 +71,10 @@ export interface AwsRequest {
   spec: JsonObject;
   /** Set while the resource is being deleted: references need not resolve, only our own AWS resource matters. */
   deleting?: boolean;
+  /** The AWS identifier to look up first (recorded as ours, or named by an adoption annotation); see AwsContext.awsID. */
+  awsID?: string;
+  /** Observe-only: the handler only reads, and the desired tags carry no owner tags (they are never written). */
+  observeOnly?: boolean;
 }
 
 /** Activities that talk to the Kubernetes API. */

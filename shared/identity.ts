@@ -12,6 +12,36 @@ export const FINALIZER = 'aws-infra-operator.runner.codes/finalizer';
 /** Tag that marks an AWS resource as created for one custom resource. */
 export const OWNER_TAG = 'aws-infra-operator.runner.codes/owner';
 
+/**
+ * Tag that marks an AWS resource as created by the operator of one cluster.
+ * Owner tags alone collide when two clusters share an account (staging and
+ * prod both have `VPC default/app-vpc`); together with this tag they never do.
+ */
+export const CLUSTER_TAG = 'aws-infra-operator.runner.codes/cluster';
+
+/** Finalizer on a Secret an AWSProvider reads, so it outlives the resources that need its keys. */
+export const SECRET_IN_USE_FINALIZER = 'aws-infra-operator.runner.codes/in-use';
+
+/**
+ * Annotations a user sets on any custom resource to steer the operator. The
+ * watcher forwards changes of these, and only these, among metadata changes.
+ */
+export const Annotations = {
+  /** `adopt`: manage an AWS resource that already exists; `adopt-or-create`: adopt it, or create it when missing. */
+  adoptionPolicy: 'aws-infra-operator.runner.codes/adoption-policy',
+  /** The AWS ID to adopt, for kinds AWS identifies by ID (VPC, Subnet, security group…). */
+  adoptionID: 'aws-infra-operator.runner.codes/adoption-id',
+  /** `Observe`: read the AWS resource and report drift, never write; `Full` (default): manage it. */
+  managementPolicy: 'aws-infra-operator.runner.codes/management-policy',
+  /** `"true"`: make no AWS call at all until removed. */
+  paused: 'aws-infra-operator.runner.codes/paused',
+} as const;
+
+export const ADOPTION_POLICIES = ['adopt', 'adopt-or-create'] as const;
+export type AdoptionPolicy = (typeof ADOPTION_POLICIES)[number];
+export const MANAGEMENT_POLICIES = ['Full', 'Observe'] as const;
+export type ManagementPolicy = (typeof MANAGEMENT_POLICIES)[number];
+
 /** The Temporal task queue when none is configured. */
 export const DEFAULT_TASK_QUEUE = 'infra-operator';
 

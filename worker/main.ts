@@ -6,12 +6,14 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { kubeClients } from '../activities/kube/client.js';
+import { defaultClusterID, kubeClients } from '../activities/kube/client.js';
 import { loadConfig } from '../shared/config.js';
 import { log } from '../shared/log.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 const config = loadConfig();
+const clients = kubeClients();
+const clusterID = config.clusterID ?? (await defaultClusterID(clients));
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 await ensureSearchAttributes(config);
 
@@ -24,12 +26,12 @@ const worker = await Worker.create({
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
   workflowsPath,
-  activities: createActivities(kubeClients()),
+  activities: createActivities(clients, { clusterID, ambientCredentialNamespaces: config.ambientCredentialNamespaces }),
   maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
   maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
 });
 
-log.info('worker started', { taskQueue: config.taskQueue, temporal: config.temporalAddress });
+log.info('worker started', { taskQueue: config.taskQueue, temporal: config.temporalAddress, clusterID });
 await worker.run();
 await connection.close();
 log.info('worker stopped');

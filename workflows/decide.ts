@@ -4,6 +4,7 @@
  * it is tested as a table and can never differ between replays.
  */
 import type { DeletionPolicy } from '../crds/schema.js';
+import { Annotations, type AdoptionPolicy, type ManagementPolicy } from '../shared/identity.js';
 
 /** What observe reported, reduced to what the decision needs. */
 export interface ObservedSummary {
@@ -13,8 +14,12 @@ export interface ObservedSummary {
   /** AWS lifecycle state, when the kind has one. */
   state?: string;
   differences: string[];
-  /** Owner tag of another custom resource, when the AWS resource is theirs. */
+  /** The AWS identifier observe found. */
+  id?: string;
+  /** Owner tag of another custom resource (or cluster), when the AWS resource is theirs. */
   ownedBy?: string;
+  /** The AWS resource carries no owner tags of ours. */
+  unmanaged?: boolean;
 }
 
 /** Everything `decide` looks at. */
@@ -24,6 +29,22 @@ export interface DecisionInput {
   deletionPolicy: DeletionPolicy;
   /** Absent when nothing was observed (deletion that keeps the resource needs no AWS call). */
   observed?: ObservedSummary;
+  /** `Observe`: read only, never write. Default `Full`. */
+  managementPolicy?: ManagementPolicy;
+  /** The adoption annotation, when set. */
+  adoption?: AdoptionPolicy;
+  /**
+   * The AWS identifier recorded as ours (created or adopted by this
+   * resource). A resource found under it is ours even when its owner tag
+   * was removed by hand: that is drift, repaired by update.
+   */
+  recordedID?: string;
+  /**
+   * A create was issued and its result not yet observed as ours: an
+   * untagged resource of our name is then the one that create made (a crash
+   * between creating and tagging), not someone else's.
+   */
+  creating?: boolean;
 }
 
 export const Action = {
@@ -35,8 +56,18 @@ export const Action = {
   WaitUntilReady: 'WaitUntilReady',
   /** It exists, matches and is usable. */
   InSync: 'InSync',
-  /** Another custom resource owns the AWS resource of that name. */
+  /** Another custom resource (or cluster) owns the AWS resource of that name. */
   Conflict: 'Conflict',
+  /** It exists, was not made by this operator, and this resource does not adopt it: leave it alone. */
+  AlreadyExists: 'AlreadyExists',
+  /** It exists, was not made by this operator, and the adoption annotation asks to manage it. */
+  Adopt: 'Adopt',
+  /** adoption-policy adopt and nothing to adopt: never create. */
+  AdoptionTargetMissing: 'AdoptionTargetMissing',
+  /** Observe-only: it exists; report what differs, change nothing. */
+  Observed: 'Observed',
+  /** Observe-only: it does not exist; report that, create nothing. */
+  ObservedMissing: 'ObservedMissing',
   /** Observe AWS before deciding (only deletion with policy Delete needs it). */
   Observe: 'Observe',
   /** Deletion with policy Delete and the AWS resource still there. */
@@ -56,10 +87,19 @@ export interface Decision {
 
 const DELETING_STATES = new Set(['deleting', 'shutting-down', 'pending-deletion', 'PendingDeletion']);
 
+/** An unmanaged resource that is ours all the same: recorded as ours, or just made by our create. */
+export function claimable(input: DecisionInput, observed: ObservedSummary): boolean {
+  return input.creating === true || (observed.id !== undefined && observed.id === input.recordedID);
+}
+
 /** Decides the next action. */
 export function decide(input: DecisionInput): Decision {
   const { observed } = input;
+  const observeOnly = input.managementPolicy === 'Observe';
   if (input.deleting) {
+    if (observeOnly) {
+      return { action: Action.Release, reason: `${Annotations.managementPolicy} Observe never deletes the AWS resource` };
+    }
     if (input.deletionPolicy !== 'Delete') {
       return { action: Action.Release, reason: `deletionPolicy ${input.deletionPolicy} keeps the AWS resource` };
     }
@@ -68,15 +108,42 @@ export function decide(input: DecisionInput): Decision {
     if (observed.ownedBy) {
       return { action: Action.Release, reason: `the AWS resource belongs to ${observed.ownedBy}; leaving it in place` };
     }
+    if (observed.unmanaged && !claimable(input, observed)) {
+      return { action: Action.Release, reason: 'the AWS resource was not created by this operator; leaving it in place' };
+    }
     if (observed.state && DELETING_STATES.has(observed.state)) {
       return { action: Action.WaitUntilDeleted, reason: `AWS reports state ${observed.state}` };
     }
     return { action: Action.Delete, reason: 'deletionPolicy Delete' };
   }
   if (!observed) return { action: Action.Observe, reason: 'nothing observed yet' };
-  if (!observed.exists) return { action: Action.Create, reason: 'the AWS resource does not exist' };
+  if (observeOnly) {
+    if (!observed.exists) {
+      return { action: Action.ObservedMissing, reason: `${Annotations.managementPolicy} Observe: the AWS resource does not exist` };
+    }
+    return { action: Action.Observed, reason: `${Annotations.managementPolicy} Observe: the AWS resource is read, never changed` };
+  }
+  if (!observed.exists) {
+    if (input.adoption === 'adopt') {
+      return {
+        action: Action.AdoptionTargetMissing,
+        reason: `${Annotations.adoptionPolicy} adopt: there is no such AWS resource to adopt (kinds AWS identifies by ID need its ID in ${Annotations.adoptionID}); nothing is created`,
+      };
+    }
+    return { action: Action.Create, reason: 'the AWS resource does not exist' };
+  }
   if (observed.ownedBy) {
     return { action: Action.Conflict, reason: `the AWS resource is already managed by ${observed.ownedBy}` };
+  }
+  if (observed.unmanaged && !claimable(input, observed)) {
+    const what = observed.id ? `the AWS resource ${observed.id}` : 'the AWS resource';
+    if (input.adoption) {
+      return { action: Action.Adopt, reason: `${Annotations.adoptionPolicy} ${input.adoption}: adopting ${what}` };
+    }
+    return {
+      action: Action.AlreadyExists,
+      reason: `${what} already exists and was not created by this operator; nothing was changed. To manage it, annotate this resource ${Annotations.adoptionPolicy}=adopt`,
+    };
   }
   if (!observed.upToDate) {
     return { action: Action.Update, reason: `differs from the spec: ${observed.differences.join('; ') || 'unknown fields'}` };

@@ -21,10 +21,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AwsRequest, KubeEvent, LoadedResource, Observation } from '../shared/activities.js';
+import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation } from '../shared/activities.js';
+import { Annotations } from '../shared/identity.js';
 import type { AwsActivities, KubeActivities } from '../shared/activities.js';
 import { FailureType, type FailureDetails } from '../shared/failures.js';
-import { Action, decide } from './decide.js';
+import { Action, claimable, decide, type DecisionInput } from './decide.js';
 import {
   dependencyChangedSignal,
   reconcileStateQuery,
@@ -32,7 +33,7 @@ import {
   searchAttributes,
 } from './messages.js';
 import { Phase, type ReconcileInput, type ReconcileState } from './state.js';
-import { buildStatus, statusChanged, type PassOutcome } from './status.js';
+import { buildStatus, statusChanged, withCondition, type ExtraCondition, type PassOutcome } from './status.js';
 
 export type { ReconcileInput, ReconcileState } from './state.js';
 
@@ -127,15 +128,64 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
   });
   setHandler(reconcileStateQuery, () => state);
 
-  const request = (uid: string, resource: Pick<LoadedResource, 'spec'>): AwsRequest => ({
-    ref,
-    uid,
-    spec: resource.spec,
-  });
+  /** What a request needs of the resource: the spec, and whatever names its AWS identifier. */
+  interface Target {
+    spec: JsonObject;
+    externalID?: string;
+    management?: Management;
+  }
 
-  /** Holds a generation that hit a terminal error until the spec changes or the retry time comes. */
-  function block(generation: number): void {
-    state.blocked = { generation, until: Date.now() + terminalRetrySeconds * 1000 };
+  /** The AWS identifier recorded as ours: by this workflow, else by an earlier run in status. */
+  function recordedID(target: Target): string | undefined {
+    if (state.awsID !== undefined) return state.awsID ?? undefined;
+    return target.externalID;
+  }
+
+  const request = (uid: string, target: Target): AwsRequest => {
+    const awsID = recordedID(target) ?? target.management?.adoptionID;
+    return {
+      ref,
+      uid,
+      spec: target.spec,
+      ...(awsID ? { awsID } : {}),
+      ...(target.management?.policy === 'Observe' ? { observeOnly: true } : {}),
+    };
+  };
+
+  /** Everything decide needs besides the observation. */
+  function decisionInput(target: Target, deletionPolicy: LoadedResource['deletionPolicy'], deleting: boolean): DecisionInput {
+    const recorded = recordedID(target);
+    return {
+      deleting,
+      deletionPolicy,
+      ...(target.management ? { managementPolicy: target.management.policy } : {}),
+      ...(target.management?.adoption ? { adoption: target.management.adoption } : {}),
+      ...(recorded ? { recordedID: recorded } : {}),
+      ...(state.creating ? { creating: true } : {}),
+    };
+  }
+
+  /** Records the identifier of what observe found when it is ours; forgets it when it is gone. */
+  function noteObserved(observed: Observation, decision: DecisionInput): void {
+    if (decision.managementPolicy === 'Observe') return;
+    if (!observed.exists) {
+      if (state.awsID !== undefined || decision.recordedID) state.awsID = null;
+      return;
+    }
+    const ours = !observed.ownedBy && (!observed.unmanaged || claimable(decision, observed));
+    if (ours && observed.id) {
+      state.awsID = observed.id;
+      state.creating = undefined;
+    }
+  }
+
+  /** Holds a generation (and annotations) that hit a terminal error until either changes or the retry time comes. */
+  function block(resource: LoadedResource): void {
+    state.blocked = {
+      generation: resource.generation,
+      until: Date.now() + terminalRetrySeconds * 1000,
+      management: JSON.stringify(resource.management ?? null),
+    };
   }
 
   let lastPhase: string | undefined;
@@ -149,11 +199,20 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     await kube.recordEvent(ref, uid, { type, reason, message });
   }
 
+  /** Conditions every status carries once they hold. */
+  function standingConditions(): ExtraCondition[] {
+    return state.adoptedID
+      ? [{ type: 'Adopted', status: 'True', reason: 'Adopted', message: `adopted the existing AWS resource ${state.adoptedID}` }]
+      : [];
+  }
+
   /** Writes status (and an Event when the Ready reason changes). */
   async function report(uid: string, outcome: PassOutcome): Promise<void> {
     setPhaseAttribute(outcome.phase);
     const previous = state.status;
-    const status = buildStatus(previous, outcome, new Date().toISOString());
+    const standing = standingConditions();
+    const withStanding = standing.length ? { ...outcome, conditions: [...(outcome.conditions ?? []), ...standing] } : outcome;
+    const status = buildStatus(previous, withStanding, new Date().toISOString());
     const before = previous?.conditions.find((c) => c.type === 'Ready');
     const writes: Array<Promise<void>> = [];
     if (!before || before.reason !== outcome.reason || before.status !== (status.ready ? 'True' : 'False')) {
@@ -167,23 +226,48 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     state.status = status;
   }
 
+  /** Adds the Paused condition and changes nothing else a pass would have said. */
+  async function reportPaused(uid: string, message: string): Promise<void> {
+    const now = new Date().toISOString();
+    const previous =
+      state.status ?? buildStatus(undefined, { phase: Phase.Pending, reason: 'Paused', message, synced: undefined }, now);
+    const wasPaused = previous.conditions.some((c) => c.type === 'Paused' && c.status === 'True');
+    const status = withCondition(previous, { type: 'Paused', status: 'True', reason: 'Paused', message }, now);
+    if (!wasPaused) {
+      await Promise.all([event(uid, 'Normal', 'Paused', message), kube.patchStatus(ref, uid, status)]);
+    }
+    state.status = status;
+  }
+
   /** Sleeps on a durable timer until it fires or a signal arrives. */
   async function waitFor(seconds: number): Promise<void> {
     await condition(() => wake, seconds * 1000);
     wake = false;
   }
 
+  /** The status fields of a resource that is ours: observe's, and the identifier recorded for it. */
+  function ownFields(observed: Observation): Observation['status'] {
+    return { ...observed.status, ...(state.awsID ? { externalID: state.awsID } : {}) };
+  }
+
   /** One pass over a live (not deleting) resource; returns seconds to wait. */
   async function reconcileLive(uid: string, resource: LoadedResource): Promise<number> {
     const generation = resource.generation;
+    const inputs = () => decisionInput(resource, resource.deletionPolicy, false);
+    const look = async (): Promise<Observation> => {
+      const observed = await aws.observeResource(request(uid, resource));
+      noteObserved(observed, inputs());
+      return observed;
+    };
     try {
-      let observed: Observation = await aws.observeResource(request(uid, resource));
-      let decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+      let observed: Observation = await look();
+      let decision = decide({ ...inputs(), observed });
       if (decision.action === Action.Create) {
         await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
+        state.creating = true;
         await aws.createResource(request(uid, resource));
-        observed = await aws.observeResource(request(uid, resource));
-        decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+        observed = await look();
+        decision = decide({ ...inputs(), observed });
         await event(uid, 'Normal', 'Created', 'created the AWS resource');
       } else if (decision.action === Action.Update) {
         // Same generation as last applied: the spec did not change, so AWS did.
@@ -195,10 +279,18 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
           drift ? 'DriftRepaired' : 'Updated',
           `${drift ? 'repaired changes made outside the operator' : 'applied the new spec'}: ${observed.differences.join('; ')}`,
         );
-        observed = await aws.observeResource(request(uid, resource));
-        decision = decide({ deleting: false, deletionPolicy: resource.deletionPolicy, observed });
+        observed = await look();
+        decision = decide({ ...inputs(), observed });
+      } else if (decision.action === Action.Adopt) {
+        // Adopting is an update that also writes the owner tags: from then on
+        // the resource is ours, and deletionPolicy applies to it.
+        const adopted = observed.id ?? 'the AWS resource';
+        await aws.updateResource(request(uid, { ...resource, ...(observed.id ? { externalID: observed.id } : {}) }), observed);
+        state.adoptedID = adopted;
+        await event(uid, 'Normal', 'Adopted', `adopted ${adopted}, which existed before this resource; it is managed from now on`);
+        observed = await look();
+        decision = decide({ ...inputs(), observed });
       }
-      const fields = observed.status;
       switch (decision.action) {
         case Action.InSync:
           state.retries = 0;
@@ -208,7 +300,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             message: 'the AWS resource matches the spec',
             synced: true,
             observedGeneration: generation,
-            fields,
+            fields: ownFields(observed),
           });
           return resyncSeconds;
         case Action.WaitUntilReady:
@@ -218,11 +310,11 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             message: decision.reason,
             synced: true,
             observedGeneration: generation,
-            fields,
+            fields: ownFields(observed),
           });
           return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
         case Action.Conflict:
-          block(generation);
+          block(resource);
           await report(uid, {
             phase: Phase.Error,
             reason: 'AlreadyManaged',
@@ -232,6 +324,56 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             fields: {},
           });
           return terminalRetrySeconds;
+        case Action.AlreadyExists:
+          // Waits for a spec change or an adoption annotation; both wake it.
+          block(resource);
+          await report(uid, {
+            phase: Phase.Error,
+            reason: 'AlreadyExists',
+            message: decision.reason,
+            synced: false,
+            observedGeneration: generation,
+            fields: {},
+          });
+          return terminalRetrySeconds;
+        case Action.AdoptionTargetMissing:
+          // It may yet be made in AWS, which no signal announces.
+          await report(uid, {
+            phase: Phase.Error,
+            reason: 'AdoptionTargetNotFound',
+            message: decision.reason,
+            synced: false,
+            observedGeneration: generation,
+          });
+          return backoffSeconds(state.retries++, resyncSeconds);
+        case Action.Observed: {
+          state.retries = 0;
+          const drift = observed.differences.join('; ');
+          if (drift && drift !== state.reportedDrift) {
+            await event(uid, 'Warning', 'DriftDetected', `observe-only: AWS differs from the spec: ${drift}`);
+          }
+          state.reportedDrift = drift;
+          await report(uid, {
+            phase: observed.ready ? Phase.Ready : Phase.Provisioning,
+            reason: 'Observed',
+            message: decision.reason,
+            synced: drift === '',
+            syncedReason: 'DriftDetected',
+            syncedMessage: `AWS differs from the spec (observe-only, not repaired): ${drift}`,
+            observedGeneration: generation,
+            fields: observed.status,
+          });
+          return resyncSeconds;
+        }
+        case Action.ObservedMissing:
+          await report(uid, {
+            phase: Phase.NotFound,
+            reason: 'NotFound',
+            message: `${decision.reason}; nothing is created`,
+            synced: false,
+            observedGeneration: generation,
+          });
+          return backoffSeconds(state.retries++, resyncSeconds);
         default:
           // AWS has not caught up with a create or update yet (eventual
           // consistency): look again soon.
@@ -241,7 +383,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             message: decision.reason,
             synced: false,
             observedGeneration: generation,
-            fields,
+            fields: ownFields(observed),
           });
           return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
       }
@@ -254,7 +396,9 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         return backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds);
       }
       if (failure.type === FailureType.Terminal) {
-        block(generation);
+        // A create refused for good made nothing of ours to claim.
+        state.creating = undefined;
+        block(resource);
         await report(uid, {
           phase: Phase.Error,
           reason: failure.reason,
@@ -276,19 +420,51 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
   }
 
   /**
-   * Deletion. Runs until the finalizer is released; honours deletionPolicy
-   * exactly: Retain and Orphan never call AWS (so a broken provider never
-   * blocks them), Delete removes the AWS resource and waits until it is gone.
+   * Deletion, one step: returns true once the finalizer is released (or
+   * nothing is left to do), false after a wait, so the next load sees any
+   * change made meanwhile (a new deletionPolicy, forceDestroy, an annotation
+   * removed). Honours deletionPolicy exactly: Retain and Orphan never call
+   * AWS (so a broken provider never blocks them), Delete removes the AWS
+   * resource and waits until it is gone.
    */
-  async function finalize(uid: string, resource: LoadedResource | null): Promise<void> {
+  async function finalize(uid: string, resource: LoadedResource | null): Promise<boolean> {
     const live = resource !== null && resource.uid === uid;
-    const spec = live ? resource.spec : state.spec;
+    const target: Target | undefined = live
+      ? resource
+      : state.spec && { spec: state.spec, ...(state.management ? { management: state.management } : {}) };
     const deletionPolicy = (live ? resource.deletionPolicy : state.deletionPolicy) ?? 'Delete';
-    if (!spec) return;
-    const deletion: AwsRequest = { ...request(uid, { spec }), deleting: true };
+    if (!target) return true;
+    if (live && resource.usedBy?.length) {
+      // Its users need it (and the Secret it reads) to delete their own AWS
+      // resources; each one's removal wakes this workflow.
+      const users = resource.usedBy;
+      await report(uid, {
+        phase: Phase.Deleting,
+        reason: 'InUse',
+        message: `deletion waits until the ${users.length} resources using it are deleted: ${users.slice(0, 10).join(', ')}${users.length > 10 ? ', …' : ''}`,
+        synced: true,
+      });
+      await waitFor(backoffSeconds(state.retries++, resyncSeconds));
+      return false;
+    }
+    const management = target.management;
+    if (management?.paused && management.policy !== 'Observe' && deletionPolicy === 'Delete') {
+      // A vanished object cannot be unpaused: nothing may call AWS for it.
+      if (!live) return true;
+      await report(uid, {
+        phase: Phase.Deleting,
+        reason: 'Paused',
+        message: `deletion waits: the resource is paused (${Annotations.paused}); remove the annotation to delete the AWS resource, or set deletionPolicy Retain or Orphan to keep it`,
+        synced: true,
+      });
+      await waitFor(resyncSeconds);
+      return false;
+    }
+    const deletion: AwsRequest = { ...request(uid, target), deleting: true };
     let observed: Observation | undefined;
     for (;;) {
-      const decision = decide({ deleting: true, deletionPolicy, observed });
+      const inputs = decisionInput(target, deletionPolicy, true);
+      const decision = decide({ ...inputs, ...(observed ? { observed } : {}) });
       try {
         switch (decision.action) {
           case Action.Observe:
@@ -298,36 +474,44 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             await report(uid, { phase: Phase.Deleting, reason: 'Deleting', message: decision.reason, synced: true });
             const outcome = await awsDelete.deleteResource(deletion);
             observed = undefined;
+            if (outcome === 'Deleted') continue;
             // Deleting: AWS is removing it, or it waits for its dependents to
             // go first. Either way look again after a durable backoff.
-            if (outcome === 'Deleting') await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
-            continue;
+            await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
+            return false;
           }
           case Action.WaitUntilDeleted:
             await report(uid, { phase: Phase.Deleting, reason: 'Deleting', message: decision.reason, synced: true });
-            observed = undefined;
             await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
-            continue;
+            return false;
           default: {
             const deleted = deletionPolicy === 'Delete' && observed !== undefined && !observed.exists;
             if (live) {
               await event(uid, 'Normal', deleted ? 'Deleted' : 'Released', decision.reason);
               await kube.removeFinalizer(ref, uid);
             }
-            return;
+            return true;
           }
         }
       } catch (error) {
         const failure = describeFailure(error);
-        observed = undefined;
         await report(uid, {
           phase: failure.type === FailureType.Retryable || failure.type === FailureType.Terminal ? Phase.Error : Phase.Waiting,
           reason: failure.reason,
           message: `deletion blocked: ${failure.message}`,
           synced: false,
         });
-        await waitFor(backoffSeconds(state.retries++, resyncSeconds));
+        await waitFor(backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds));
+        return false;
       }
+    }
+  }
+
+  /** Hands a long history to a fresh run. */
+  async function continueIfLong(): Promise<void> {
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS)) {
+      await continueAsNew<typeof reconcileWorkflow>({ ...input, state });
     }
   }
 
@@ -341,7 +525,10 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     if (!uid) return; // Never existed while this run looked: nothing was made in AWS.
 
     if (!resource || resource.uid !== uid || resource.deleting) {
-      await finalize(uid, resource);
+      if (!(await finalize(uid, resource))) {
+        await continueIfLong();
+        continue;
+      }
       if (state.successorUid || (resource && resource.uid !== uid)) {
         // The same name now belongs to a new object: start over for it.
         await continueAsNew<typeof reconcileWorkflow>({ ...input, state: { retries: 0 } });
@@ -351,6 +538,9 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
 
     state.spec = resource.spec;
     state.deletionPolicy = resource.deletionPolicy;
+    // A result recorded before annotations were read (an older worker's) has none.
+    const management: Management = resource.management ?? { policy: 'Full', paused: false };
+    state.management = management;
     let waitSeconds: number;
     if (resource.invalid) {
       await report(uid, {
@@ -361,9 +551,16 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         observedGeneration: resource.generation,
       });
       waitSeconds = terminalRetrySeconds;
-    } else if (!resource.hasFinalizer && !(await kube.addFinalizer(ref, uid))) {
+    } else if (management.policy === 'Full' && !resource.hasFinalizer && !(await kube.addFinalizer(ref, uid))) {
       continue; // Gone between load and patch: the next load sees why.
-    } else if (state.blocked?.generation === resource.generation && Date.now() < state.blocked.until) {
+    } else if (management.paused) {
+      await reportPaused(uid, `paused by the annotation ${Annotations.paused}: no AWS call is made until it is removed`);
+      waitSeconds = resyncSeconds;
+    } else if (
+      state.blocked?.generation === resource.generation &&
+      state.blocked.management === JSON.stringify(resource.management ?? null) &&
+      Date.now() < state.blocked.until
+    ) {
       // Woken without a spec change (a re-list, say): keep waiting out the terminal error.
       waitSeconds = Math.ceil((state.blocked.until - Date.now()) / 1000);
     } else {
@@ -373,9 +570,6 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     }
 
     await waitFor(waitSeconds);
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS)) {
-      await continueAsNew<typeof reconcileWorkflow>({ ...input, state });
-    }
+    await continueIfLong();
   }
 }

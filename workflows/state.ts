@@ -3,7 +3,7 @@
  * continue-as-new, so it holds only JSON (no Map, no Date, no class).
  */
 import type { DeletionPolicy } from '../crds/schema.js';
-import type { JsonObject, ResourceStatus } from '../shared/activities.js';
+import type { JsonObject, Management, ResourceStatus } from '../shared/activities.js';
 import type { ObjectRef } from '../shared/identity.js';
 
 export const Phase = {
@@ -16,6 +16,8 @@ export const Phase = {
   /** The last pass failed; see the Ready condition for why. */
   Error: 'Error',
   Deleting: 'Deleting',
+  /** Observe-only and the AWS resource does not exist. */
+  NotFound: 'NotFound',
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
@@ -25,10 +27,27 @@ export interface ReconcileState {
   /** Last spec seen, so the AWS resource can be cleaned up even if the object vanishes. */
   spec?: JsonObject;
   deletionPolicy?: DeletionPolicy;
+  /** Last annotations of ours seen, honoured too if the object vanishes. */
+  management?: Management;
   /** Last status written, to keep condition transition times and spot changes. */
   status?: ResourceStatus;
-  /** A terminal error was reported for this generation: no AWS call for it until `until` (epoch ms). */
-  blocked?: { generation: number; until: number };
+  /**
+   * A terminal error was reported for this generation and these annotations
+   * (`management`, as JSON): no AWS call for them until `until` (epoch ms).
+   */
+  blocked?: { generation: number; until: number; management?: string };
+  /**
+   * The AWS identifier of the resource this one created or adopted, looked
+   * up first by every verb; null once observe found it gone (so the one in
+   * status is not trusted again). Undefined: not known yet.
+   */
+  awsID?: string | null;
+  /** A create was issued and its resource not yet observed as ours. */
+  creating?: boolean;
+  /** Set once an existing AWS resource was adopted: its identifier. */
+  adoptedID?: string;
+  /** Differences last reported as drift in observe-only, to record one Event per change. */
+  reportedDrift?: string;
   /** Consecutive passes that ended in a failure or a wait, for backoff. */
   retries: number;
   /** A newer object with the same name was seen while this one was being cleaned up. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildStatus, statusChanged } from './status.js';
+import { buildStatus, statusChanged, withCondition } from './status.js';
 import { Phase } from './state.js';
 
 const t0 = '2026-01-01T00:00:00.000Z';
@@ -32,4 +32,35 @@ test('status: fields observed earlier survive a pass that observed nothing', () 
   assert.equal(waiting.queueURL, 'http://q');
   assert.equal(waiting.conditions[1].status, 'Unknown');
   assert.equal(waiting.observedGeneration, 1, 'generation is kept when the pass did not act on one');
+});
+
+test('status: extra conditions sit beside Ready and Synced; Synced can say why it differs from Ready', () => {
+  const status = buildStatus(
+    undefined,
+    {
+      phase: Phase.Ready,
+      reason: 'Observed',
+      message: 'read only',
+      synced: false,
+      syncedReason: 'DriftDetected',
+      syncedMessage: 'versioning differs',
+      conditions: [{ type: 'Adopted', status: 'True', reason: 'Adopted', message: 'adopted b' }],
+    },
+    t0,
+  );
+  assert.equal(status.ready, true);
+  assert.deepEqual(status.conditions.map((c) => [c.type, c.status, c.reason]), [
+    ['Ready', 'True', 'Observed'],
+    ['Synced', 'False', 'DriftDetected'],
+    ['Adopted', 'True', 'Adopted'],
+  ]);
+});
+
+test('status: withCondition adds Paused and keeps everything else as it was', () => {
+  const ready = buildStatus(undefined, { phase: Phase.Ready, reason: 'Available', message: 'ok', synced: true, observedGeneration: 2, fields: { arn: 'a' } }, t0);
+  const paused = withCondition(ready, { type: 'Paused', status: 'True', reason: 'Paused', message: 'paused' }, t1);
+  assert.equal(paused.ready, true);
+  assert.equal(paused.arn, 'a');
+  assert.deepEqual(paused.conditions.slice(0, 2), ready.conditions);
+  assert.deepEqual(paused.conditions[2], { type: 'Paused', status: 'True', reason: 'Paused', message: 'paused', lastTransitionTime: t1, observedGeneration: 2 });
 });

@@ -6,6 +6,9 @@
  *
  *   Ready            the AWS resource exists, matches the spec and is usable
  *   └── Synced       the latest spec was applied to AWS without error
+ *
+ * beside them, when they apply: Adopted (the AWS resource existed before
+ * this custom resource and was adopted) and Paused (no AWS call is made).
  */
 import type { Condition, JsonValue, ResourceStatus } from '../shared/activities.js';
 import { Phase } from './state.js';
@@ -21,6 +24,19 @@ export interface PassOutcome {
   observedGeneration?: number;
   /** Kind-specific fields from observe (bucketName, arn…). */
   fields?: { [key: string]: JsonValue };
+  /** Reason and message of a Synced=False that says something other than the Ready condition (drift seen in observe-only). */
+  syncedReason?: string;
+  syncedMessage?: string;
+  /** Further conditions that hold after this pass (Adopted). */
+  conditions?: ExtraCondition[];
+}
+
+/** A condition beside Ready and Synced. */
+export interface ExtraCondition {
+  type: string;
+  status: Condition['status'];
+  reason: string;
+  message: string;
 }
 
 function condition(
@@ -55,10 +71,13 @@ export function buildStatus(previous: ResourceStatus | undefined, outcome: PassO
       previous?.conditions,
       'Synced',
       syncedStatus,
-      outcome.synced ? 'Applied' : outcome.reason,
-      outcome.synced ? 'the spec is applied to AWS' : outcome.message,
+      outcome.synced ? 'Applied' : (outcome.syncedReason ?? outcome.reason),
+      outcome.synced ? 'the spec is applied to AWS' : (outcome.syncedMessage ?? outcome.message),
       now,
       generation,
+    ),
+    ...(outcome.conditions ?? []).map((extra) =>
+      condition(previous?.conditions, extra.type, extra.status, extra.reason, extra.message, now, generation),
     ),
   ];
   return {
@@ -70,6 +89,13 @@ export function buildStatus(previous: ResourceStatus | undefined, outcome: PassO
     lastSyncTime: now,
     conditions,
   };
+}
+
+/** `status` with `extra` added or replaced, everything else as it was: a pause changes nothing else. */
+export function withCondition(status: ResourceStatus, extra: ExtraCondition, now: string): ResourceStatus {
+  const others = status.conditions.filter((c) => c.type !== extra.type);
+  const added = condition(status.conditions, extra.type, extra.status, extra.reason, extra.message, now, status.observedGeneration);
+  return { ...status, conditions: [...others, added] };
 }
 
 const COMMON = new Set(['ready', 'phase', 'observedGeneration', 'lastSyncTime', 'conditions']);

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AwsActivities, AwsRequest } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
 import type { KubeClients } from '../kube/client.js';
-import { awsContextFor } from './context.js';
+import { awsContextFor, type AwsSettings } from './context.js';
 import { ErrorClass, classifyAwsError, errorMessage, errorName, type ErrorCodes } from './errors.js';
 import type { AwsContext, ResourceHandler } from './handler.js';
 import { handlerFor } from './registry.js';
@@ -32,14 +32,18 @@ function activityHeartbeat(): void {
   Context.current().heartbeat();
 }
 
-export function awsActivities(clients: KubeClients, heartbeat: () => void = activityHeartbeat): AwsActivities {
+export function awsActivities(
+  clients: KubeClients,
+  settings: AwsSettings,
+  heartbeat: () => void = activityHeartbeat,
+): AwsActivities {
   async function run<T>(
     request: AwsRequest,
     verb: (handler: ResourceHandler<never>, context: AwsContext, desired: never) => Promise<T>,
   ): Promise<T> {
     const handler = handlerFor(request.ref.kind);
     try {
-      const context = await awsContextFor(clients, request, heartbeat);
+      const context = await awsContextFor(clients, settings, request, heartbeat);
       return await verb(handler, context, request.spec as never);
     } catch (error) {
       throw toFailure(error, handler.errorCodes);

@@ -20,6 +20,15 @@ export type ErrorClass = (typeof ErrorClass)[keyof typeof ErrorClass];
  */
 export const INVALID_SPEC = 'InvalidSpec';
 
+/**
+ * A create met an AWS resource the operator did not make: terminal until
+ * the custom resource adopts it (adoption annotation) or names another.
+ */
+export const ALREADY_EXISTS = 'AlreadyExists';
+
+/** The AWS resource belongs to another custom resource or cluster; terminal. */
+export const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
+
 /** Error codes a handler declares as data, overriding the defaults below. */
 export interface ErrorCodes {
   terminal?: readonly string[];
@@ -100,7 +109,7 @@ export function classifyAwsError(error: unknown, codes: ErrorCodes = {}): ErrorC
   if (codes.notFound?.includes(name)) return ErrorClass.NotFound;
   if (codes.retryable?.includes(name)) return ErrorClass.Retryable;
   if (codes.terminal?.includes(name)) return ErrorClass.Terminal;
-  if (name === INVALID_SPEC) return ErrorClass.Terminal;
+  if (name === INVALID_SPEC || name === ALREADY_EXISTS || name === OWNED_BY_ANOTHER) return ErrorClass.Terminal;
   if (NOT_FOUND.has(name)) return ErrorClass.NotFound;
   if (THROTTLING.has(name) || TRANSIENT_CLIENT.has(name)) return ErrorClass.Retryable;
   if (typeof error !== 'object' || error === null) return ErrorClass.Retryable;

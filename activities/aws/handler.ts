@@ -35,8 +35,16 @@ export interface AwsContext {
   region: string;
   /** Account of the provider, when STS has told us. */
   accountID?: string;
-  /** Tags every created resource must carry: provider defaultTags, then spec tags, then the owner tag. */
+  /** Tags every created resource must carry: provider defaultTags, then spec tags, then the owner and cluster tags. */
   tags: Record<string, string>;
+  /**
+   * The AWS identifier to look the resource up by (VPC ID, queue URL…): the
+   * one recorded when the operator created or adopted it, or the one an
+   * adoption annotation names. Handlers of kinds AWS identifies by ID look
+   * it up by this first; the owner-tag lookup is only for when it is unset,
+   * the window between a create call and its answer being recorded.
+   */
+  awsID?: string;
   /** Builds an SDK client for the provider; tests pass a stub here. */
   client<C>(clientClass: new (config: AwsClientConfig) => C): C;
   /** Reports liveness from a long call so a dead worker is noticed quickly. */
@@ -70,8 +78,15 @@ export interface Observation {
   state?: string;
   /** Readable field-level differences, e.g. `versioning: Suspended -> Enabled`. */
   differences: string[];
-  /** The AWS resource exists but carries another custom resource's owner tag. */
+  /** The AWS identifier found (VPC ID, bucket name, queue URL…); the workflow records it. */
+  id?: string;
+  /** The AWS resource carries another custom resource's owner tag, or another cluster's. */
   ownedBy?: string;
+  /**
+   * The AWS resource carries no owner tags of this operator: it was made
+   * outside it. It is managed only when recorded as ours or adopted.
+   */
+  unmanaged?: boolean;
   /** Kind-specific status fields (bucketName, arn, queueURL…). */
   status: { [key: string]: JsonValue };
 }
@@ -108,21 +123,31 @@ export function absent(): Observation {
   return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
 }
 
-/** What observe returns for a resource that exists: up to date exactly when nothing differs. */
-export function present(found: {
-  differences: string[];
-  ready: boolean;
-  status: Observation['status'];
-  state?: string;
+/** Whose an AWS resource is, judged by its tags (see `ownership` in tags.ts). */
+export interface Ownership {
   ownedBy?: string;
-}): Observation {
+  unmanaged?: boolean;
+}
+
+/** What observe returns for a resource that exists: up to date exactly when nothing differs. */
+export function present(
+  found: {
+    id: string;
+    differences: string[];
+    ready: boolean;
+    status: Observation['status'];
+    state?: string;
+  } & Ownership,
+): Observation {
   return {
     exists: true,
+    id: found.id,
     upToDate: found.differences.length === 0,
     ready: found.ready,
     differences: found.differences,
     status: found.status,
     ...(found.state !== undefined ? { state: found.state } : {}),
     ...(found.ownedBy !== undefined ? { ownedBy: found.ownedBy } : {}),
+    ...(found.unmanaged ? { unmanaged: true } : {}),
   };
 }

@@ -3,8 +3,9 @@
  * set (provider defaultTags, spec tags, owner tag), and a resource carrying
  * another custom resource's owner tag is never taken over.
  */
-import { OWNER_TAG } from '../../shared/identity.js';
-import type { AwsContext } from './handler.js';
+import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../shared/identity.js';
+import { ALREADY_EXISTS, OWNED_BY_ANOTHER } from './errors.js';
+import type { AwsContext, Ownership } from './handler.js';
 
 export type Tags = Record<string, string>;
 
@@ -35,14 +36,29 @@ export function compareTags(desired: Tags, observed: Tags): string | undefined {
   return changes.length ? changes.join(', ') : undefined;
 }
 
-/** The owner tag of another custom resource, when `tags` carry one. */
-export function otherOwner(context: AwsContext, tags: Tags): string | undefined {
+/**
+ * Whose a resource with these tags is. Ours: this resource's owner tag and
+ * this cluster's tag. Another's: a different owner tag, or another cluster's
+ * tag (`VPC default/app-vpc in cluster 1f0e…`). Unmanaged: neither tag of
+ * ours, or our owner tag without a cluster tag (made by another cluster's
+ * operator before cluster tags existed): never assumed to be ours.
+ */
+export function ownership(context: AwsContext, tags: Tags): Ownership {
   const owner = tags[OWNER_TAG];
-  return owner !== undefined && owner !== context.tags[OWNER_TAG] ? owner : undefined;
+  const cluster = tags[CLUSTER_TAG];
+  const ourCluster = context.tags[CLUSTER_TAG];
+  if (cluster !== undefined && cluster !== ourCluster) return { ownedBy: `${owner ?? 'a resource'} in cluster ${cluster}` };
+  if (owner !== undefined && owner !== context.tags[OWNER_TAG]) return { ownedBy: owner };
+  if (owner === undefined || cluster === undefined) return { unmanaged: true };
+  return {};
 }
 
-/** Error name handlers use when a resource already belongs to another custom resource; terminal. */
-export const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
+/** The owner of another custom resource (or cluster), when `tags` carry one. */
+export function otherOwner(context: AwsContext, tags: Tags): string | undefined {
+  return ownership(context, tags).ownedBy;
+}
+
+export { ALREADY_EXISTS, OWNED_BY_ANOTHER } from './errors.js';
 
 /** Throws the terminal OwnedByAnotherResource error when `tags` belong to someone else. */
 export function assertNotOwnedByAnother(context: AwsContext, what: string, tags: Tags): void {
@@ -50,3 +66,17 @@ export function assertNotOwnedByAnother(context: AwsContext, what: string, tags:
   if (owner === undefined) return;
   throw Object.assign(new Error(`${what} is already managed by ${owner}; choose another name`), { name: OWNED_BY_ANOTHER });
 }
+
+/**
+ * The terminal error of a create that meets `what`, made outside the
+ * operator: it is left alone until the custom resource adopts it.
+ */
+export function alreadyExists(what: string, adoptionHint: string): Error {
+  return Object.assign(
+    new Error(`${what} already exists and was not created by this operator; nothing was changed. ${adoptionHint}`),
+    { name: ALREADY_EXISTS },
+  );
+}
+
+/** The adoption hint for a kind found by name: the annotation alone. */
+export const ADOPT_BY_NAME_HINT = `To manage it, annotate this resource ${Annotations.adoptionPolicy}=adopt.`;

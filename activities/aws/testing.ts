@@ -7,8 +7,11 @@
 import { ServiceException } from '@smithy/core/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../shared/failures.js';
-import { OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
 import type { AwsContext } from './handler.js';
+
+/** The cluster identity stub contexts carry. */
+export const TEST_CLUSTER_ID = 'test-cluster';
 
 /** The input a command was built with, as the handler passed it. */
 export type CommandInput = Record<string, unknown>;
@@ -38,7 +41,7 @@ export interface StubContext extends AwsContext {
 }
 
 /** Fields of the context a test may set; the rest get plain defaults. */
-export type StubContextOptions = Partial<Pick<AwsContext, 'resource' | 'region' | 'accountID' | 'tags' | 'deleting'>> & {
+export type StubContextOptions = Partial<Pick<AwsContext, 'resource' | 'region' | 'accountID' | 'tags' | 'deleting' | 'awsID'>> & {
   /** What `resolve` answers, keyed `Kind/namespace/name`; any other reference waits (DependencyNotReady). */
   resolved?: Record<string, string>;
 };
@@ -71,7 +74,8 @@ export function stubContext(responses: Record<string, StubResponse>, options: St
     resource,
     region: options.region ?? 'us-east-1',
     accountID: options.accountID ?? '123456789012',
-    tags: options.tags ?? { [OWNER_TAG]: ownerTagValue(resource) },
+    tags: options.tags ?? { [OWNER_TAG]: ownerTagValue(resource), [CLUSTER_TAG]: TEST_CLUSTER_ID },
+    ...(options.awsID !== undefined ? { awsID: options.awsID } : {}),
     client<C>(): C {
       return { send } as unknown as C;
     },

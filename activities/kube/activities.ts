@@ -5,11 +5,30 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
-import { kindDefinition, API_GROUP_VERSION } from '../../crds/index.js';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { kindDefinition, kinds, API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../crds/index.js';
 import type { DeletionPolicy } from '../../crds/schema.js';
-import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, ResourceStatus } from '../../shared/activities.js';
-import { FINALIZER, type ObjectRef } from '../../shared/identity.js';
-import { httpStatus, jsonPatchCustomResource, mergePatchStatus, readCustomResource, type KubeClients } from './client.js';
+import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, Management, ResourceStatus } from '../../shared/activities.js';
+import {
+  ADOPTION_POLICIES,
+  Annotations,
+  FINALIZER,
+  MANAGEMENT_POLICIES,
+  SECRET_IN_USE_FINALIZER,
+  workflowIdFor,
+  type AdoptionPolicy,
+  type ManagementPolicy,
+  type ObjectRef,
+} from '../../shared/identity.js';
+import { log } from '../../shared/log.js';
+import {
+  httpStatus,
+  jsonPatchCustomResource,
+  mergePatchStatus,
+  readCustomResource,
+  type CustomResource,
+  type KubeClients,
+} from './client.js';
 
 /** Conflicts worth re-reading for: 409 (resourceVersion) and 422 (a failed JSON Patch test). */
 function isConflict(error: unknown): boolean {
@@ -23,6 +42,115 @@ export function specProblems(kind: string, spec: unknown): string | undefined {
   if (Value.Check(schema, spec)) return undefined;
   const problems = [...Value.Errors(schema, spec)].slice(0, 3).map((e) => `${e.path || '/'}: ${e.message}`);
   return `spec does not match the ${kind} schema: ${problems.join('; ')}`;
+}
+
+/**
+ * What the annotations of ours ask, with the problems of any bad value. A
+ * bad value fails safe: an unreadable pause still pauses, an unreadable
+ * management policy only observes.
+ */
+export function managementFrom(annotations: Record<string, string> | undefined): { management: Management; problems: string[] } {
+  const problems: string[] = [];
+  const adoption = annotations?.[Annotations.adoptionPolicy];
+  const policy = annotations?.[Annotations.managementPolicy];
+  const paused = annotations?.[Annotations.paused];
+  const adoptionID = annotations?.[Annotations.adoptionID];
+  if (adoption !== undefined && !(ADOPTION_POLICIES as readonly string[]).includes(adoption)) {
+    problems.push(`annotation ${Annotations.adoptionPolicy} must be one of ${ADOPTION_POLICIES.join(', ')}, got "${adoption}"`);
+  }
+  if (policy !== undefined && !(MANAGEMENT_POLICIES as readonly string[]).includes(policy)) {
+    problems.push(`annotation ${Annotations.managementPolicy} must be one of ${MANAGEMENT_POLICIES.join(', ')}, got "${policy}"`);
+  }
+  if (paused !== undefined && paused !== 'true' && paused !== 'false') {
+    problems.push(`annotation ${Annotations.paused} must be "true" or "false", got "${paused}"`);
+  }
+  if (adoptionID !== undefined && adoption === undefined && policy !== 'Observe') {
+    problems.push(`annotation ${Annotations.adoptionID} needs ${Annotations.adoptionPolicy} (adopt or adopt-or-create) beside it`);
+  }
+  const management: Management = {
+    policy: policy === undefined || policy === 'Full' ? 'Full' : ('Observe' satisfies ManagementPolicy),
+    paused: paused !== undefined && paused !== 'false',
+    ...(adoption && problems.length === 0 ? { adoption: adoption as AdoptionPolicy } : {}),
+    ...(adoptionID ? { adoptionID } : {}),
+  };
+  return { management, problems };
+}
+
+/** The custom resources of every kind that refer to `ref`, as `Kind namespace/name`. */
+async function usersOf(clients: KubeClients, ref: ObjectRef): Promise<string[]> {
+  const target = workflowIdFor(ref);
+  const users: string[] = [];
+  for (const kind of kinds) {
+    const list = (await clients.custom.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: kind.plural })) as {
+      items?: CustomResource[];
+    };
+    for (const item of list.items ?? []) {
+      const namespace = item.metadata?.namespace ?? 'default';
+      let references: ObjectRef[] = [];
+      try {
+        references = kind.references(item.spec as never, namespace);
+      } catch {
+        // A spec too broken to read references from refers to nothing.
+      }
+      if (references.some((reference) => workflowIdFor(reference) === target)) {
+        users.push(`${kind.kind} ${namespace}/${item.metadata?.name ?? ''}`);
+      }
+    }
+  }
+  return users.sort();
+}
+
+/**
+ * Adds or removes the in-use finalizer on one Secret, guarded by its
+ * resourceVersion. A Secret that does not exist is nothing to protect.
+ */
+async function editSecretFinalizer(clients: KubeClients, namespace: string, name: string, present: boolean): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    let secret;
+    try {
+      secret = await clients.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (httpStatus(error) === 404) return;
+      throw error;
+    }
+    const finalizers = secret.metadata?.finalizers ?? [];
+    if (finalizers.includes(SECRET_IN_USE_FINALIZER) === present) return;
+    const next = present ? [...finalizers, SECRET_IN_USE_FINALIZER] : finalizers.filter((f) => f !== SECRET_IN_USE_FINALIZER);
+    try {
+      await clients.core.patchNamespacedSecret(
+        {
+          name,
+          namespace,
+          body: [
+            { op: 'test', path: '/metadata/resourceVersion', value: secret.metadata?.resourceVersion },
+            { op: 'add', path: '/metadata/finalizers', value: next },
+          ],
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      );
+      return;
+    } catch (error) {
+      if (httpStatus(error) === 404) return;
+      if (!isConflict(error) || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Secrets `object` reads that no other live object of its kind in its namespace reads too. */
+async function secretsOnlyItReads(clients: KubeClients, ref: ObjectRef, secrets: string[]): Promise<string[]> {
+  const definition = kindDefinition(ref.kind);
+  const list = (await clients.custom.listNamespacedCustomObject({
+    group: API_GROUP,
+    version: API_VERSION,
+    namespace: ref.namespace,
+    plural: definition.plural,
+  })) as { items?: CustomResource[] };
+  const stillRead = new Set(
+    (list.items ?? [])
+      .filter((item) => item.metadata?.name !== ref.name && !item.metadata?.deletionTimestamp)
+      .flatMap((item) => definition.secretNames?.(item.spec as never, ref.namespace) ?? []),
+  );
+  return secrets.filter((name) => !stillRead.has(name));
 }
 
 /**
@@ -58,20 +186,34 @@ async function editFinalizers(
 export function kubeActivities(clients: KubeClients): KubeActivities {
   return {
     async loadResource(ref) {
-      const object = await readCustomResource<JsonObject, unknown>(clients, ref);
+      const object = await readCustomResource<JsonObject, { externalID?: unknown }>(clients, ref);
       if (!object?.metadata?.uid) return null;
       const definition = kindDefinition(ref.kind);
       const spec = object.spec ?? {};
       const deletionPolicy = (spec.deletionPolicy as DeletionPolicy | undefined) ?? definition.defaultDeletionPolicy ?? 'Delete';
+      const deleting = Boolean(object.metadata.deletionTimestamp);
+      const { management, problems } = managementFrom(object.metadata.annotations);
+      const externalID = object.status?.externalID;
       const loaded: LoadedResource = {
         uid: object.metadata.uid,
         generation: object.metadata.generation ?? 0,
-        deleting: Boolean(object.metadata.deletionTimestamp),
+        deleting,
         hasFinalizer: (object.metadata.finalizers ?? []).includes(FINALIZER),
         deletionPolicy,
         spec,
+        management,
+        ...(typeof externalID === 'string' && externalID !== '' ? { externalID } : {}),
       };
-      const invalid = specProblems(ref.kind, spec);
+      if (deleting && definition.deletionWaitsForUsers) {
+        const usedBy = await usersOf(clients, ref);
+        if (usedBy.length) loaded.usedBy = usedBy;
+      }
+      if (!deleting && definition.secretNames) {
+        for (const name of definition.secretNames(spec as never, ref.namespace)) {
+          await editSecretFinalizer(clients, ref.namespace, name, true);
+        }
+      }
+      const invalid = [specProblems(ref.kind, spec), ...problems].filter(Boolean).join('; ');
       return invalid ? { ...loaded, invalid } : loaded;
     },
 
@@ -82,6 +224,15 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
     },
 
     async removeFinalizer(ref, uid) {
+      const definition = kindDefinition(ref.kind);
+      const object = definition.secretNames ? await readCustomResource<JsonObject, unknown>(clients, ref) : null;
+      if (object?.metadata?.uid === uid && definition.secretNames) {
+        // Last: the Secrets it read can go once nothing needs them.
+        const secrets = definition.secretNames(object.spec as never, ref.namespace);
+        for (const name of await secretsOnlyItReads(clients, ref, secrets)) {
+          await editSecretFinalizer(clients, ref.namespace, name, false);
+        }
+      }
       await editFinalizers(clients, ref, uid, (finalizers) =>
         finalizers.includes(FINALIZER) ? finalizers.filter((f) => f !== FINALIZER) : undefined,
       );
@@ -95,6 +246,8 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
       } catch (error) {
         const code = httpStatus(error);
         if (code === 404 || code === 409 || code === 422) return; // Gone or replaced: nothing to report on.
+        // 403: its namespace is being deleted. A status is never worth blocking a deletion for.
+        if (code === 403) return;
         throw error;
       }
     },
@@ -119,8 +272,10 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
           },
         });
       } catch (error) {
-        if (httpStatus(error) === 404) return; // Namespace being deleted.
-        throw error;
+        // Events are best effort, as client-go's recorder makes them: a
+        // namespace being deleted refuses them (403), and nothing may wait
+        // for one, least of all a deletion.
+        log.warn('event not recorded', { resource: workflowIdFor(ref), reason: event.reason, status: httpStatus(error) ?? String(error) });
       }
     },
   };

@@ -95,3 +95,15 @@ export async function mergePatchStatus(clients: KubeClients, ref: ObjectRef, bod
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
+
+/**
+ * This cluster's identity when none is configured: the UID of its
+ * kube-system namespace, which is made once with the cluster and never
+ * changes, and differs between any two clusters.
+ */
+export async function defaultClusterID(clients: KubeClients): Promise<string> {
+  const namespace = await clients.core.readNamespace({ name: 'kube-system' });
+  const uid = namespace.metadata?.uid;
+  if (!uid) throw new Error('the kube-system namespace has no uid; set CLUSTER_ID');
+  return uid;
+}

@@ -67,6 +67,12 @@ export const BucketSpec = Type.Object({
   corsRules: Type.Optional(Type.Array(CorsRule)),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
+  forceDestroy: Type.Optional(
+    Type.Boolean({
+      description:
+        'with deletionPolicy Delete, empty the bucket (every object, version and upload) before deleting it; unset or false: a bucket that holds anything is never emptied, and its deletion waits (reason BucketNotEmpty) until it is empty or this changes',
+    }),
+  ),
 });
 export type BucketSpec = Static<typeof BucketSpec>;
 

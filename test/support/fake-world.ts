@@ -19,6 +19,8 @@ export interface FakeAws {
   /** Differences AWS has from the spec (drift). */
   differences: string[];
   ready: boolean;
+  /** Made outside the operator: carries none of its owner tags. */
+  unmanaged?: boolean;
 }
 
 export class FakeWorld {
@@ -38,6 +40,7 @@ export class FakeWorld {
       hasFinalizer: false,
       deletionPolicy: 'Delete',
       spec: { providerRef: { name: 'aws' }, bucketName: 'data' },
+      management: { policy: 'Full', paused: false },
       ...resource,
     };
   }
@@ -90,12 +93,15 @@ export class FakeWorld {
       },
       observeResource: async (): Promise<Observation> => {
         this.enter('observeResource');
+        if (!this.aws.exists) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
         return {
-          exists: this.aws.exists,
+          exists: true,
+          id: 'data',
           upToDate: this.aws.differences.length === 0,
-          ready: this.aws.exists && this.aws.ready,
+          ready: this.aws.ready,
           differences: [...this.aws.differences],
-          status: this.aws.exists ? { arn: 'arn:aws:s3:::data' } : {},
+          status: { arn: 'arn:aws:s3:::data' },
+          ...(this.aws.unmanaged ? { unmanaged: true } : {}),
         };
       },
       createResource: async () => {
@@ -105,6 +111,7 @@ export class FakeWorld {
       updateResource: async () => {
         this.enter('updateResource');
         this.aws.differences = [];
+        this.aws.unmanaged = false;
       },
       deleteResource: async (): Promise<DeleteOutcome> => {
         this.enter('deleteResource');

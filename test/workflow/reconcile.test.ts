@@ -207,7 +207,15 @@ describe('reconcile workflow', () => {
       await eventually('Ready', phaseIs(world, 'Ready'));
       const firstRun = (await handle.describe()).runId;
       // The old object vanished (its finalizer was forced off) and a new one took the name.
-      world.resource = { uid: 'uid-2', generation: 1, deleting: false, hasFinalizer: false, deletionPolicy: 'Delete', spec: world.resource!.spec };
+      world.resource = {
+        uid: 'uid-2',
+        generation: 1,
+        deleting: false,
+        hasFinalizer: false,
+        deletionPolicy: 'Delete',
+        spec: world.resource!.spec,
+        management: { policy: 'Full', paused: false },
+      };
       await signalChange();
       await eventually('old AWS resource deleted, new one created', () => world.count('deleteResource') === 1 && world.count('createResource') === 2);
       await eventually('Ready for the new object', () => world.resource?.hasFinalizer === true && world.lastStatus?.ready === true);

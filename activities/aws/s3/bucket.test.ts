@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { BucketSpec } from '../../../crds/kinds/s3-bucket.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import {
   bucketHandler,
   compareCorsRules,
@@ -21,7 +21,7 @@ import {
 } from './bucket.js';
 
 const OWNER = 'S3Bucket/default/assets';
-const TAGS = { Team: 'web', [OWNER_TAG]: OWNER };
+const TAGS = { Team: 'web', [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
 const resource = { kind: 'S3Bucket', namespace: 'default', name: 'assets', uid: 'uid-1' };
 
 const spec: BucketSpec = {
@@ -112,7 +112,7 @@ describe('observe', () => {
   test('sections the spec leaves unset are neither read nor compared; tags always are', async () => {
     const minimal: BucketSpec = { providerRef: { name: 'aws' }, bucketName: 'assets-bucket' };
     const context = stubContext(
-      { HeadBucketCommand: {}, GetBucketLocationCommand: { LocationConstraint: 'EU' }, GetBucketTaggingCommand: tagSet({ [OWNER_TAG]: OWNER }) },
+      { HeadBucketCommand: {}, GetBucketLocationCommand: { LocationConstraint: 'EU' }, GetBucketTaggingCommand: tagSet({ [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID }) },
       { resource, tags: TAGS },
     );
     const observed = await bucketHandler.observe(context, minimal);
@@ -138,7 +138,7 @@ describe('observe', () => {
     const observed = await bucketHandler.observe(context, spec);
     assert.equal(observed.upToDate, false);
     assert.deepEqual(observed.differences, [
-      `tags: +Team, +${OWNER_TAG}`,
+      `tags: +Team, +${CLUSTER_TAG}, +${OWNER_TAG}`,
       'versioning: Unversioned -> Enabled',
       'encryption: none -> aws:kms (key key-1, bucket key on)',
       'publicAccessBlock: blockPublicAcls false -> true, restrictPublicBuckets false -> true',
@@ -465,6 +465,38 @@ describe('update', () => {
 
 describe('delete', () => {
   const version = (Key: string, VersionId: string) => ({ Key, VersionId });
+  const forceSpec: BucketSpec = { ...spec, forceDestroy: true };
+
+  test('a bucket holding objects is not emptied without forceDestroy: BucketNotEmpty, terminal', async () => {
+    const context = stubContext(
+      { ListObjectVersionsCommand: { IsTruncated: false, Versions: [version('keep-me', 'v1')] } },
+      { resource, tags: TAGS },
+    );
+    const error = await bucketHandler.delete(context, spec).then(
+      () => assert.fail('delete should refuse'),
+      (e: unknown) => e,
+    );
+    assert.equal((error as Error).name, 'BucketNotEmpty');
+    assert.match((error as Error).message, /forceDestroy/);
+    assert.equal(classifyAwsError(error, bucketHandler.errorCodes), ErrorClass.Terminal);
+    assert.deepEqual(context.commandNames(), ['ListObjectVersionsCommand']);
+    assert.deepEqual(context.callsTo('ListObjectVersionsCommand'), [{ Bucket: 'assets-bucket', MaxKeys: 1 }]);
+  });
+
+  test('an empty bucket is deleted without forceDestroy, its unfinished uploads aborted', async () => {
+    const context = stubContext(
+      {
+        ListObjectVersionsCommand: { IsTruncated: false },
+        ListMultipartUploadsCommand: { IsTruncated: false, Uploads: [{ Key: 'big', UploadId: 'u1' }] },
+        AbortMultipartUploadCommand: {},
+        DeleteBucketCommand: {},
+      },
+      { resource, tags: TAGS },
+    );
+    assert.equal(await bucketHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DeleteObjectsCommand'), []);
+    assert.equal(context.commandNames().at(-1), 'DeleteBucketCommand');
+  });
 
   test('empties a versioned bucket across two pages, then deletes it', async () => {
     const context = stubContext(
@@ -487,7 +519,7 @@ describe('delete', () => {
       },
       { resource, tags: TAGS },
     );
-    assert.equal(await bucketHandler.delete(context, spec), 'Deleted');
+    assert.equal(await bucketHandler.delete(context, forceSpec), 'Deleted');
     const lists = context.callsTo('ListObjectVersionsCommand');
     assert.deepEqual(lists[1], { Bucket: 'assets-bucket', KeyMarker: 'b', VersionIdMarker: 'v2' });
     assert.deepEqual(
@@ -511,7 +543,7 @@ describe('delete', () => {
       },
       { resource, tags: TAGS },
     );
-    await bucketHandler.delete(context, spec);
+    await bucketHandler.delete(context, forceSpec);
     const sizes = context.callsTo('DeleteObjectsCommand').map((input: CommandInput) => (input.Delete as { Objects: unknown[] }).Objects.length);
     assert.deepEqual(sizes, [1000, 500]);
   });
@@ -530,7 +562,7 @@ describe('delete', () => {
       },
       { resource, tags: TAGS },
     );
-    await bucketHandler.delete(context, spec);
+    await bucketHandler.delete(context, forceSpec);
     assert.equal(context.callsTo('ListObjectsV2Command')[1]?.ContinuationToken, 't');
     assert.deepEqual(
       context.callsTo('DeleteObjectsCommand').map((input) => (input.Delete as { Objects: unknown[] }).Objects),
@@ -540,7 +572,7 @@ describe('delete', () => {
 
   test('a bucket that is already gone is Deleted', async () => {
     const context = stubContext({ ListObjectVersionsCommand: awsError('NoSuchBucket', { status: 404 }) }, { resource, tags: TAGS });
-    assert.equal(await bucketHandler.delete(context, spec), 'Deleted');
+    assert.equal(await bucketHandler.delete(context, forceSpec), 'Deleted');
     assert.deepEqual(context.commandNames(), ['ListObjectVersionsCommand']);
   });
 
@@ -552,12 +584,19 @@ describe('delete', () => {
       },
       { resource, tags: TAGS },
     );
-    await assert.rejects(bucketHandler.delete(context, spec), { name: 'AccessDenied' });
+    await assert.rejects(bucketHandler.delete(context, forceSpec), { name: 'AccessDenied' });
     assert.ok(!context.commandNames().includes('DeleteBucketCommand'));
   });
 
-  test('BucketNotEmpty (written to while emptying) is retryable', () => {
-    const error = awsError('BucketNotEmpty', { status: 409 });
-    assert.equal(classifyAwsError(error, bucketHandler.errorCodes), ErrorClass.Retryable);
+  test('BucketNotEmpty from DeleteBucket (written to since the look) is terminal without forceDestroy', async () => {
+    const context = stubContext(
+      {
+        ListObjectVersionsCommand: { IsTruncated: false },
+        ListMultipartUploadsCommand: { IsTruncated: false },
+        DeleteBucketCommand: awsError('BucketNotEmpty', { status: 409 }),
+      },
+      { resource, tags: TAGS },
+    );
+    await assert.rejects(bucketHandler.delete(context, spec), { name: 'BucketNotEmpty', message: /forceDestroy/ });
   });
 });

@@ -44,16 +44,17 @@ import {
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, otherOwner } from '../tags.js';
+import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';
 
-/** Thrown by create when the bucket carries another custom resource's owner tag. */
+/** Error name of a deletion that would destroy data the spec did not say to destroy. */
+export const BUCKET_NOT_EMPTY = 'BucketNotEmpty';
 
 const ERROR_CODES: ErrorCodes = {
   // The name is taken by another account, or the bucket is someone else's:
   // only a new bucketName can help.
-  terminal: ['BucketAlreadyExists', OWNED_BY_ANOTHER],
-  // Objects written while delete was emptying the bucket; the next attempt empties again.
-  retryable: ['BucketNotEmpty'],
+  // BucketNotEmpty: the bucket holds data and forceDestroy is not set; only
+  // the user can change that (empty it, set forceDestroy, or keep it).
+  terminal: ['BucketAlreadyExists', OWNED_BY_ANOTHER, BUCKET_NOT_EMPTY],
   // "This section is not configured" answers, read as "none" by observe.
   notFound: [
     'ServerSideEncryptionConfigurationNotFoundError',
@@ -541,7 +542,20 @@ async function abortMultipartUploads(context: AwsContext, s3: S3Client, Bucket: 
   }
 }
 
+/** True when the bucket holds any object, version or delete marker. */
+async function holdsObjects(s3: S3Client, Bucket: string): Promise<boolean> {
+  const page = await s3.send(new ListObjectVersionsCommand({ Bucket, MaxKeys: 1 }));
+  return Boolean(page.Versions?.length || page.DeleteMarkers?.length);
+}
 
+function notEmpty(Bucket: string): Error {
+  return Object.assign(
+    new Error(
+      `bucket ${Bucket} is not empty and forceDestroy is not set, so it is not emptied: deletion waits until it is empty; set spec.forceDestroy: true to delete its contents, or deletionPolicy Retain or Orphan to keep it`,
+    ),
+    { name: BUCKET_NOT_EMPTY },
+  );
+}
 
 /** The S3Bucket handler. */
 export const bucketHandler: ResourceHandler<BucketSpec> = {
@@ -558,12 +572,12 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
       if (isNotFound(error, ERROR_CODES)) return absent();
       throw error;
     }
-    const ownedBy = otherOwner(context, observed.tags);
     return present({
+      id: desired.bucketName,
       differences: compareBucket(desired, observed, context.tags).map(formatDifference),
       ready: true,
       status: bucketStatus(desired.bucketName, observed.region),
-      ...(ownedBy !== undefined ? { ownedBy } : {}),
+      ...ownership(context, observed.tags),
     });
   },
 
@@ -587,7 +601,9 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     }
     // Tag before anything else so that a crash from here on leaves a bucket
     // the next observe recognises as ours. A bucket of this account that
-    // carries another resource's tag is not taken over.
+    // carries another resource's tag is not taken over. An untagged one is
+    // the bucket this create (or its attempt cut short by a crash) made:
+    // create runs only after observe found no bucket of this name.
     const existing = await unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })), ERROR_CODES);
     assertNotOwnedByAnother(context, `bucket ${Bucket}`, Object.fromEntries((existing?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
     await writeTags(s3, Bucket, context.tags);
@@ -602,11 +618,17 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     const s3 = context.client(S3Client);
     const Bucket = desired.bucketName;
     try {
-      // S3 refuses to delete a bucket that holds anything, versions and delete markers included.
-      await emptyBucket(context, s3, Bucket);
+      // S3 refuses to delete a bucket that holds anything, versions and
+      // delete markers included. Emptying it destroys data, which only
+      // forceDestroy asks for.
+      if (desired.forceDestroy) await emptyBucket(context, s3, Bucket);
+      else if (await holdsObjects(s3, Bucket)) throw notEmpty(Bucket);
+      else await abortMultipartUploads(context, s3, Bucket);
       await s3.send(new DeleteBucketCommand({ Bucket }));
     } catch (error) {
       if (isNotFound(error, ERROR_CODES)) return 'Deleted';
+      // Objects written since the look above.
+      if (errorName(error) === BUCKET_NOT_EMPTY && !desired.forceDestroy) throw notEmpty(Bucket);
       throw error;
     }
     return 'Deleted';

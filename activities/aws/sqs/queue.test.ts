@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, stubContext, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {
   compareEncryption,
   compareQueue,
@@ -16,7 +16,7 @@ import {
 } from './queue.js';
 
 const OWNER = 'SQSQueue/default/orders';
-const TAGS = { Team: 'shop', [OWNER_TAG]: OWNER };
+const TAGS = { Team: 'shop', [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
 const resource = { kind: 'SQSQueue', namespace: 'default', name: 'orders', uid: 'uid-1' };
 const URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/orders.fifo';
 const DLQ = 'arn:aws:sqs:us-east-1:123456789012:orders-dlq.fifo';
@@ -134,7 +134,7 @@ describe('observe', () => {
       `deadLetterQueue: ${DLQ} (maxReceiveCount 3) -> ${DLQ} (maxReceiveCount 5)`,
       'encryption: none -> SSE-SQS',
       'policy: changed',
-      `tags: +${OWNER_TAG}, -Extra, ~Team`,
+      `tags: +${CLUSTER_TAG}, +${OWNER_TAG}, -Extra, ~Team`,
     ]);
   });
 });
@@ -194,8 +194,9 @@ describe('compare', () => {
 
 describe('create', () => {
   test('creates with every attribute the spec sets, and the tags', async () => {
-    const context = stubContext({ CreateQueueCommand: { QueueUrl: URL } }, { resource, tags: TAGS });
+    const context = stubContext({ CreateQueueCommand: { QueueUrl: URL }, ListQueueTagsCommand: { Tags: TAGS } }, { resource, tags: TAGS });
     await queueHandler.create(context, spec);
+    assert.deepEqual(context.commandNames(), ['CreateQueueCommand', 'ListQueueTagsCommand'], 'the tags prove the queue is the one just made');
     assert.deepEqual(context.callsTo('CreateQueueCommand'), [
       {
         QueueName: 'orders.fifo',
@@ -227,7 +228,7 @@ describe('create', () => {
     for (const name of ['QueueNameExists', 'QueueAlreadyExists']) {
       const context = stubContext(
         {
-          ...existingQueue({ ...inSyncAttributes, VisibilityTimeout: '30' }, { [OWNER_TAG]: OWNER, Old: 'x' }),
+          ...existingQueue({ ...inSyncAttributes, VisibilityTimeout: '30' }, { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID, Old: 'x' }),
           CreateQueueCommand: awsError(name),
         },
         { resource, tags: TAGS },
@@ -254,6 +255,32 @@ describe('create', () => {
     assert.equal(classifyAwsError(error, queueHandler.errorCodes), ErrorClass.Terminal);
     assert.deepEqual(context.callsTo('TagQueueCommand'), []);
     assert.deepEqual(context.callsTo('SetQueueAttributesCommand'), []);
+  });
+
+  test('a queue made outside the operator is left alone: AlreadyExists, nothing written', async () => {
+    for (const create of [{ QueueUrl: URL }, awsError('QueueNameExists')]) {
+      const context = stubContext(
+        { ...existingQueue(inSyncAttributes, { Team: 'theirs' }), CreateQueueCommand: create },
+        { resource, tags: TAGS },
+      );
+      const error = await queueHandler.create(context, spec).then(
+        () => assert.fail('create should fail'),
+        (e: unknown) => e,
+      );
+      assert.equal((error as Error).name, 'AlreadyExists');
+      assert.match((error as Error).message, /adoption-policy=adopt/);
+      assert.equal(classifyAwsError(error, queueHandler.errorCodes), ErrorClass.Terminal);
+      assert.deepEqual(context.callsTo('TagQueueCommand'), []);
+      assert.deepEqual(context.callsTo('SetQueueAttributesCommand'), []);
+    }
+  });
+
+  test("another cluster's queue of the same name is not taken over", async () => {
+    const context = stubContext(
+      { ...existingQueue(inSyncAttributes, { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: 'other-cluster' }), CreateQueueCommand: { QueueUrl: URL } },
+      { resource, tags: TAGS },
+    );
+    await assert.rejects(queueHandler.create(context, spec), { name: 'OwnedByAnotherResource', message: /in cluster other-cluster/ });
   });
 
   test('QueueDeletedRecently surfaces as retryable', async () => {

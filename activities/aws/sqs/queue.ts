@@ -22,9 +22,7 @@ import {
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { OWNED_BY_ANOTHER, compareTags, otherOwner, tagChanges } from '../tags.js';
-
-/** Thrown by create when the queue carries another custom resource's owner tag. */
+import { ADOPT_BY_NAME_HINT, OWNED_BY_ANOTHER, alreadyExists, compareTags, ownership, tagChanges } from '../tags.js';
 
 const ERROR_CODES: ErrorCodes = {
   // Two resources with one queueName: only a new name can help.
@@ -274,7 +272,6 @@ async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: Queu
   if (remove.length) await sqs.send(new UntagQueueCommand({ QueueUrl: observed.url, TagKeys: remove }));
 }
 
-
 /** The SQSQueue handler. */
 export const queueHandler: ResourceHandler<QueueSpec> = {
   kind: 'SQSQueue',
@@ -288,40 +285,45 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
       if (isNotFound(error, ERROR_CODES)) return absent();
       throw error;
     }
-    const ownedBy = otherOwner(context, observed.tags);
     return present({
+      id: observed.url,
       differences: compareQueue(desired, observed, context.tags).map(formatDifference),
       ready: true,
       status: queueStatus(desired.queueName, observed),
-      ...(ownedBy !== undefined ? { ownedBy } : {}),
+      ...ownership(context, observed.tags),
     });
   },
 
   async create(context, desired) {
     const sqs = context.client(SQSClient);
+    let created: string | undefined;
     try {
       // Tags go with the create call, so that even a crash right after it
       // leaves a queue the next observe recognises as ours. CreateQueue with
       // the attributes of an existing queue returns that queue, which makes a
       // retry after a crash safe.
-      await sqs.send(
+      const answer = await sqs.send(
         new CreateQueueCommand({ QueueName: desired.queueName, Attributes: createAttributes(desired), tags: context.tags }),
       );
-      return;
+      created = answer.QueueUrl;
     } catch (error) {
       if (!QUEUE_EXISTS.has(errorName(error))) throw error;
     }
-    // The queue exists with other attributes: an earlier attempt whose spec
-    // has changed since, or a queue made outside the operator. Bring it in
-    // line, unless it is another resource's.
-    const observed = await readQueue(sqs, desired.queueName);
-    const owner = otherOwner(context, observed.tags);
-    if (owner !== undefined) {
-      throw Object.assign(new Error(`queue ${desired.queueName} is already managed by ${owner}: choose another queueName`), {
+    // The queue may have existed already (CreateQueue answers with it when
+    // the attributes match, and refuses when they differ): an earlier attempt
+    // of ours, whose tags came with it, or one made outside the operator
+    // since observe looked, which is left alone.
+    const tags = created ? ((await sqs.send(new ListQueueTagsCommand({ QueueUrl: created }))).Tags ?? {}) : undefined;
+    const observed = tags ? undefined : await readQueue(sqs, desired.queueName);
+    const owner = ownership(context, tags ?? observed?.tags ?? {});
+    if (owner.ownedBy !== undefined) {
+      throw Object.assign(new Error(`queue ${desired.queueName} is already managed by ${owner.ownedBy}: choose another queueName`), {
         name: OWNED_BY_ANOTHER,
       });
     }
-    await reconcileQueue(context, sqs, desired, observed);
+    if (owner.unmanaged) throw alreadyExists(`queue ${desired.queueName}`, ADOPT_BY_NAME_HINT);
+    // Ours, with other attributes: an earlier attempt whose spec has changed since.
+    if (observed) await reconcileQueue(context, sqs, desired, observed);
   },
 
   async update(context, desired) {

@@ -30,7 +30,9 @@ function fakeGateway(failFirst = 0): { gateway: WorkflowGateway; calls: Call[] }
   };
 }
 
-function bucket(overrides: { generation?: number; uid?: string; deleting?: boolean; status?: Record<string, unknown> } = {}): CustomResource {
+function bucket(
+  overrides: { generation?: number; uid?: string; deleting?: boolean; status?: Record<string, unknown>; annotations?: Record<string, string> } = {},
+): CustomResource {
   return {
     apiVersion: 'aws-infra-operator.runner.codes/v1alpha1',
     kind: 'S3Bucket',
@@ -40,6 +42,7 @@ function bucket(overrides: { generation?: number; uid?: string; deleting?: boole
       uid: overrides.uid ?? 'uid-1',
       generation: overrides.generation ?? 1,
       ...(overrides.deleting ? { deletionTimestamp: new Date() } : {}),
+      ...(overrides.annotations ? { annotations: overrides.annotations } : {}),
     },
     spec: { providerRef: { name: 'aws' }, bucketName: 'data' },
     ...(overrides.status ? { status: overrides.status } : {}),
@@ -130,4 +133,27 @@ test('dispatcher: a failed signal is kept and re-sent', async () => {
   await settle();
   assert.equal(calls.length, 1);
   assert.equal(dispatcher.pendingRetries(), 0);
+});
+
+test('dispatcher: a change of our annotations (pause, management policy, adoption) signals; any other annotation does not', async () => {
+  const { gateway, calls } = fakeGateway();
+  const dispatcher = new Dispatcher(gateway, () => {});
+  dispatcher.upsert('S3Bucket', bucket(), false);
+  dispatcher.upsert('S3Bucket', bucket({ annotations: { 'example.com/note': 'hello' } }), false);
+  await settle();
+  assert.equal(calls.length, 1, 'a foreign annotation is metadata-only');
+  dispatcher.upsert('S3Bucket', bucket({ annotations: { 'example.com/note': 'hello', 'aws-infra-operator.runner.codes/paused': 'true' } }), false);
+  await settle();
+  assert.equal(calls.length, 2, 'pausing wakes the workflow');
+  dispatcher.upsert('S3Bucket', bucket({ annotations: { 'aws-infra-operator.runner.codes/paused': 'true' } }), false);
+  await settle();
+  assert.equal(calls.length, 2, 'dropping a foreign annotation changes nothing of ours');
+  dispatcher.upsert('S3Bucket', bucket({ annotations: { 'aws-infra-operator.runner.codes/adoption-policy': 'adopt' } }), false);
+  dispatcher.upsert(
+    'S3Bucket',
+    bucket({ annotations: { 'aws-infra-operator.runner.codes/adoption-policy': 'adopt', 'aws-infra-operator.runner.codes/management-policy': 'Observe' } }),
+    false,
+  );
+  await settle();
+  assert.equal(calls.length, 4, 'unpausing plus adopting, then a management policy, each wake it');
 });

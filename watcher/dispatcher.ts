@@ -4,13 +4,15 @@
  *   first list → `signalWithStart` of that object's reconcile workflow;
  * - a status change of an object others refer to → `dependencyChanged` to
  *   each of them, so a resource waiting on its provider proceeds at once;
- * - status-only and metadata-only updates of the object itself → nothing,
- *   so the workflow's own status patches never loop back into it.
+ * - a change of the annotations of ours (adoption, management policy,
+ *   pause) → `signalWithStart` too: they change what the workflow does;
+ * - other status-only and metadata-only updates of the object itself →
+ *   nothing, so the workflow's own status patches never loop back into it.
  */
 import type { CustomResource } from '../activities/kube/client.js';
 import { kindDefinition } from '../crds/index.js';
 import type { ObjectRef } from '../shared/identity.js';
-import { workflowIdFor } from '../shared/identity.js';
+import { Annotations, workflowIdFor } from '../shared/identity.js';
 import type { ResourceChange } from '../workflows/messages.js';
 
 /** The Temporal side of the watcher, small so it can be faked in tests. */
@@ -28,12 +30,20 @@ interface Seen {
   uid: string;
   generation: number;
   deleting: boolean;
+  /** The annotations of ours, as JSON: the only metadata the workflow acts on. */
+  controls: string;
   /** Status without its timestamps: what dependents care about. */
   statusFingerprint: string;
 }
 
 function refOf(kind: string, object: CustomResource): ObjectRef {
   return { kind, namespace: object.metadata?.namespace ?? 'default', name: object.metadata?.name ?? '' };
+}
+
+const CONTROL_ANNOTATIONS = Object.values(Annotations);
+
+function controls(annotations: Record<string, string> | undefined): string {
+  return JSON.stringify(CONTROL_ANNOTATIONS.map((key) => annotations?.[key] ?? null));
 }
 
 function fingerprint(status: Record<string, unknown> | undefined): string {
@@ -68,6 +78,7 @@ export class Dispatcher {
       uid: metadata.uid ?? '',
       generation: metadata.generation ?? 0,
       deleting: Boolean(metadata.deletionTimestamp),
+      controls: controls(metadata.annotations),
       statusFingerprint: fingerprint(object.status),
     };
     const before = this.seen.get(id);
@@ -77,7 +88,11 @@ export class Dispatcher {
     const firstList = listed && !this.listedOnce.has(id);
     if (listed) this.listedOnce.add(id);
     const specChanged =
-      !before || before.uid !== now.uid || before.generation !== now.generation || before.deleting !== now.deleting;
+      !before ||
+      before.uid !== now.uid ||
+      before.generation !== now.generation ||
+      before.deleting !== now.deleting ||
+      before.controls !== now.controls;
     if (specChanged || firstList) {
       this.signal(ref, { uid: now.uid, generation: now.generation, deleting: now.deleting });
     }

@@ -12,6 +12,33 @@ function number(name: string, fallback: number): number {
   return value;
 }
 
+/** A namespace name: a DNS label. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * AMBIENT_CREDENTIAL_NAMESPACES: the namespaces whose AWSProviders may use
+ * the operator's own AWS identity. `*` is every namespace; otherwise a
+ * comma-separated list, where an empty value is no namespace at all. Unset,
+ * it is the operator's own namespace (`podNamespace`, from POD_NAMESPACE),
+ * or no namespace when that is unknown too: safe by default.
+ */
+export function parseAmbientCredentialNamespaces(raw: string | undefined, podNamespace: string | undefined): string[] | '*' {
+  if (raw === undefined) return podNamespace ? [podNamespace] : [];
+  if (raw.trim() === '*') return '*';
+  const namespaces = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const bad = namespaces.filter((entry) => !NAMESPACE_NAME.test(entry) || entry.length > 63);
+  if (bad.length > 0) {
+    throw new Error(
+      `AMBIENT_CREDENTIAL_NAMESPACES must be * or a comma-separated list of namespace names, got ${JSON.stringify(raw)} ` +
+        `(not a namespace name: ${bad.map((entry) => JSON.stringify(entry)).join(', ')})`,
+    );
+  }
+  return [...new Set(namespaces)];
+}
+
 export interface OperatorConfig {
   temporalAddress: string;
   temporalNamespace: string;
@@ -24,6 +51,17 @@ export interface OperatorConfig {
   maxConcurrentWorkflowTasks: number;
   watchdogSeconds: number;
   relistSeconds: number;
+  /**
+   * This cluster's identity, tagged on every AWS resource it creates
+   * (CLUSTER_ID); unset, the worker uses the kube-system namespace's UID.
+   */
+  clusterID?: string;
+  /**
+   * Namespaces whose AWSProviders may use the operator's own AWS identity
+   * (AMBIENT_CREDENTIAL_NAMESPACES, see parseAmbientCredentialNamespaces):
+   * a list, or '*' for all. Default: the operator's own namespace only.
+   */
+  ambientCredentialNamespaces: string[] | '*';
 }
 
 export function loadConfig(): OperatorConfig {
@@ -37,5 +75,10 @@ export function loadConfig(): OperatorConfig {
     maxConcurrentWorkflowTasks: number('MAX_CONCURRENT_WORKFLOW_TASKS', 50),
     watchdogSeconds: number('WATCHDOG_SECONDS', 150),
     relistSeconds: number('RELIST_SECONDS', 600),
+    ...(process.env.CLUSTER_ID ? { clusterID: process.env.CLUSTER_ID } : {}),
+    ambientCredentialNamespaces: parseAmbientCredentialNamespaces(
+      process.env.AMBIENT_CREDENTIAL_NAMESPACES,
+      process.env.POD_NAMESPACE,
+    ),
   };
 }

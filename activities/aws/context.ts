@@ -7,10 +7,22 @@ import type { AWSProviderSpec, AWSProviderStatus } from '../../crds/kinds/aws-pr
 import { providerReference } from '../../crds/kind.js';
 import type { AwsRequest } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import { OWNER_TAG, ownerTagValue, type ObjectRef } from '../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../shared/identity.js';
 import { readCustomResource, type KubeClients } from '../kube/client.js';
 import { providerCredentials } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
+
+/** What the worker process knows about where it runs; the same for every activity. */
+export interface AwsSettings {
+  /** This cluster's identity, carried by every AWS resource it creates (CLUSTER_TAG). */
+  clusterID: string;
+  /**
+   * Namespaces whose AWSProviders may use the operator's own AWS identity
+   * (environment, pod identity), directly or as the base for roleARN: a
+   * list, or '*' for all.
+   */
+  ambientCredentialNamespaces: string[] | '*';
+}
 
 interface Provider {
   namespace: string;
@@ -23,6 +35,17 @@ function notReady(reason: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.ProviderNotReady, message, nonRetryable: true, details: [details] });
 }
 
+/**
+ * Whether resources in `namespace` may use a provider with this spec that
+ * lives in `providerNamespace`: its own namespace always, another only when
+ * listed in spec.allowedNamespaces (or that list is ["*"]).
+ */
+function namespaceMayUse(spec: AWSProviderSpec, providerNamespace: string, namespace: string): boolean {
+  if (namespace === providerNamespace) return true;
+  const allowed = spec.allowedNamespaces ?? [];
+  return allowed.includes('*') || allowed.includes(namespace);
+}
+
 /** The AWSProvider a request uses; an AWSProvider uses itself. */
 async function providerFor(clients: KubeClients, request: AwsRequest): Promise<Provider> {
   if (request.ref.kind === 'AWSProvider') {
@@ -32,7 +55,25 @@ async function providerFor(clients: KubeClients, request: AwsRequest): Promise<P
   const provider = await readCustomResource<AWSProviderSpec, AWSProviderStatus>(clients, ref);
   const name = `AWSProvider ${ref.namespace}/${ref.name}`;
   if (!provider) throw notReady('ProviderNotFound', `${name} does not exist`);
+  // Before readiness, so a namespace that may not use the provider learns
+  // nothing of its state. A wait, not a terminal error: the provider's owner
+  // fixes it by editing the provider, and the watcher then wakes this
+  // resource (dependencyChanged).
+  if (!namespaceMayUse(provider.spec, ref.namespace, request.ref.namespace)) {
+    throw notReady(
+      'ProviderNamespaceNotAllowed',
+      `${name} may not be used from namespace "${request.ref.namespace}": ` +
+        `add "${request.ref.namespace}" to spec.allowedNamespaces of ${name}`,
+    );
+  }
   const status = provider.status;
+  if (provider.metadata?.deletionTimestamp) {
+    // A provider being deleted waits for its users (deletionWaitsForUsers),
+    // so that they can still delete their own AWS resources through it; it
+    // serves nothing else any more.
+    if (request.deleting) return { namespace: ref.namespace, spec: provider.spec, ...(status?.accountID ? { accountID: status.accountID } : {}) };
+    throw notReady('ProviderDeleting', `${name} is being deleted; it stays until the resources using it, this one included, are deleted`);
+  }
   if (!status?.ready || status.observedGeneration !== provider.metadata?.generation) {
     const why = status?.conditions?.find((c) => c.type === 'Ready')?.message;
     throw notReady('ProviderNotReady', `${name} is not Ready${why ? `: ${why}` : ''}`);
@@ -63,11 +104,12 @@ async function resolveReference(clients: KubeClients, ref: ObjectRef, statusFiel
 /** Context for one activity call; `heartbeat` comes from the activity runtime. */
 export async function awsContextFor(
   clients: KubeClients,
+  settings: AwsSettings,
   request: AwsRequest,
   heartbeat: () => void,
 ): Promise<AwsContext> {
   const provider = await providerFor(clients, request);
-  const credentials = await providerCredentials(clients, provider.namespace, provider.spec);
+  const credentials = await providerCredentials(clients, settings, provider.namespace, provider.spec);
   const config: AwsClientConfig = {
     region: provider.spec.region,
     credentials,
@@ -79,7 +121,14 @@ export async function awsContextFor(
     resource: { ...request.ref, uid: request.uid },
     region: provider.spec.region,
     ...(provider.accountID ? { accountID: provider.accountID } : {}),
-    tags: mergeTags(provider.spec.defaultTags, specTags, { [OWNER_TAG]: ownerTagValue(request.ref) }),
+    // Observe-only never writes tags, so ours are not wanted on it either:
+    // its drift is measured against the spec alone.
+    tags: mergeTags(
+      provider.spec.defaultTags,
+      specTags,
+      request.observeOnly ? {} : { [OWNER_TAG]: ownerTagValue(request.ref), [CLUSTER_TAG]: settings.clusterID },
+    ),
+    ...(request.awsID ? { awsID: request.awsID } : {}),
     client: (clientClass) => new clientClass(config),
     heartbeat,
     deleting: request.deleting === true,

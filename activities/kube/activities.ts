@@ -88,7 +88,7 @@ async function usersOf(clients: KubeClients, ref: ObjectRef): Promise<string[]> 
       const namespace = item.metadata?.namespace ?? 'default';
       let references: ObjectRef[] = [];
       try {
-        references = kind.references(item.spec as never, namespace);
+        references = kind.references(item.spec, namespace);
       } catch {
         // A spec too broken to read references from refers to nothing.
       }
@@ -209,7 +209,7 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
         if (usedBy.length) loaded.usedBy = usedBy;
       }
       if (!deleting && definition.secretNames) {
-        for (const name of definition.secretNames(spec as never, ref.namespace)) {
+        for (const name of definition.secretNames(spec, ref.namespace)) {
           await editSecretFinalizer(clients, ref.namespace, name, true);
         }
       }
@@ -228,7 +228,7 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
       const object = definition.secretNames ? await readCustomResource<JsonObject, unknown>(clients, ref) : null;
       if (object?.metadata?.uid === uid && definition.secretNames) {
         // Last: the Secrets it read can go once nothing needs them.
-        const secrets = definition.secretNames(object.spec as never, ref.namespace);
+        const secrets = definition.secretNames(object.spec, ref.namespace);
         for (const name of await secretsOnlyItReads(clients, ref, secrets)) {
           await editSecretFinalizer(clients, ref.namespace, name, false);
         }

@@ -2,6 +2,29 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineKind, ageColumn, readyColumn, reasonColumn } from '../kind.js';
 import { Name, SecretKeyRef, StringMap, commonStatusProperties } from '../schema.js';
 
+/**
+ * A SecretKeyRef whose namespace may only be the provider's own. The field
+ * stays (the earlier operator's manifests set it), but credentials never
+ * cross a namespace boundary: the worker refuses any other value
+ * (SecretNamespaceNotAllowed).
+ */
+function ownSecretKeyRef(what: string) {
+  return Type.Object(
+    {
+      ...SecretKeyRef.properties,
+      namespace: Type.Optional(
+        Name({ description: "must be this AWSProvider's own namespace, the default; a Secret in any other namespace is refused" }),
+      ),
+    },
+    {
+      description: `${what}: a key of a Secret in this AWSProvider's namespace; the value never leaves the activity that reads it`,
+    },
+  );
+}
+
+/** A namespace name (DNS label), or `*` for every namespace. */
+const AllowedNamespace = Type.String({ pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$', maxLength: 63 });
+
 export const AWSProviderSpec = Type.Object({
   region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', description: 'AWS region, e.g. us-east-1' }),
   endpoint: Type.Optional(
@@ -11,20 +34,29 @@ export const AWSProviderSpec = Type.Object({
     Type.String({ pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$', description: 'role to assume with STS' }),
   ),
   externalID: Type.Optional(Name({ description: 'external ID passed to AssumeRole' })),
-  accessKeyIDRef: Type.Optional(SecretKeyRef),
-  secretAccessKeyRef: Type.Optional(SecretKeyRef),
-  sessionTokenRef: Type.Optional(SecretKeyRef),
+  accessKeyIDRef: Type.Optional(ownSecretKeyRef('the AWS access key ID')),
+  secretAccessKeyRef: Type.Optional(ownSecretKeyRef('the AWS secret access key')),
+  sessionTokenRef: Type.Optional(ownSecretKeyRef('an AWS session token, for temporary keys')),
   credentialsSecret: Type.Optional(
     Type.Object(
       {
-        name: Name(),
-        namespace: Type.Optional(Name()),
+        name: Name({ description: 'name of the Secret' }),
+        namespace: Type.Optional(
+          Name({ description: "must be this AWSProvider's own namespace, the default; a Secret in any other namespace is refused" }),
+        ),
       },
       {
         description:
-          'a Secret holding access-key-id and secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); the spelling of the earlier operator',
+          "a Secret in this AWSProvider's namespace holding access-key-id and secret-access-key (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), and optionally session-token (AWS_SESSION_TOKEN); the spelling of the earlier operator",
       },
     ),
+  ),
+  allowedNamespaces: Type.Optional(
+    Type.Array(AllowedNamespace, {
+      'x-kubernetes-list-type': 'set',
+      description:
+        'namespaces other than this AWSProvider\'s own whose resources may use it through providerRef; ["*"] allows every namespace. Unset: only resources in its own namespace may use it',
+    }),
   ),
   defaultTags: Type.Optional(StringMap({ description: 'tags added to every resource that uses this provider' })),
 });
@@ -65,4 +97,9 @@ export const AWSProviderKind = defineKind({
     ageColumn,
   ],
   references: () => [],
+  deletionWaitsForUsers: true,
+  secretNames: (spec, namespace) =>
+    [spec.accessKeyIDRef, spec.secretAccessKeyRef, spec.sessionTokenRef, spec.credentialsSecret]
+      .flatMap((ref) => (ref && (ref.namespace ?? namespace) === namespace ? [ref.name] : []))
+      .filter((name, index, names) => names.indexOf(name) === index),
 });

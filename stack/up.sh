@@ -49,9 +49,12 @@ for process in worker watcher; do
     continue
   fi
   # The operator gets the cluster and Temporal, never the stack's fake AWS
-  # keys: AWS credentials come from AWSProvider objects only.
+  # keys: AWS credentials come from AWSProvider objects only. On this
+  # single-user stack every namespace may use the operator's own identity
+  # (a production install permits its own namespace only).
   start_daemon "$pidfile" "$STATE/logs/$process.log" \
     env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY KUBECONFIG="$KUBECONFIG" TEMPORAL_ADDRESS="$TEMPORAL_ADDRESS" \
+    AMBIENT_CREDENTIAL_NAMESPACES="${AMBIENT_CREDENTIAL_NAMESPACES:-*}" \
     "$(command -v node)" --import tsx "$process/main.ts"
 done
 

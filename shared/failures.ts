@@ -25,3 +25,12 @@ export interface FailureDetails {
    */
   unwatched?: boolean;
 }
+
+/**
+ * A create met an AWS resource the operator did not make: terminal until
+ * the custom resource adopts it (adoption annotation) or names another.
+ */
+export const ALREADY_EXISTS = 'AlreadyExists';
+
+/** The AWS resource belongs to another custom resource or cluster; terminal. */
+export const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';

@@ -24,7 +24,7 @@ import {
 import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation } from '../shared/activities.js';
 import { Annotations } from '../shared/identity.js';
 import type { AwsActivities, KubeActivities } from '../shared/activities.js';
-import { FailureType, type FailureDetails } from '../shared/failures.js';
+import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } from '../shared/failures.js';
 import { Action, claimable, decide, type DecisionInput } from './decide.js';
 import {
   dependencyChangedSignal,
@@ -396,8 +396,10 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         return backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds);
       }
       if (failure.type === FailureType.Terminal) {
-        // A create refused for good made nothing of ours to claim.
-        state.creating = undefined;
+        // A create that found the name taken made nothing of ours to claim.
+        // Any other terminal error may come after the create call made the
+        // resource (a tag AWS refuses, say): that one stays ours to claim.
+        if (failure.reason === ALREADY_EXISTS || failure.reason === OWNED_BY_ANOTHER) state.creating = undefined;
         block(resource);
         await report(uid, {
           phase: Phase.Error,

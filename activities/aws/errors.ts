@@ -2,6 +2,7 @@
  * One place where AWS errors are classified, by the SDK's error name and its
  * `$retryable` / `$fault` markers, never by message text.
  */
+import { ALREADY_EXISTS, OWNED_BY_ANOTHER } from '../../shared/failures.js';
 
 /** What a failed call means for the reconcile loop. */
 export const ErrorClass = {
@@ -20,14 +21,7 @@ export type ErrorClass = (typeof ErrorClass)[keyof typeof ErrorClass];
  */
 export const INVALID_SPEC = 'InvalidSpec';
 
-/**
- * A create met an AWS resource the operator did not make: terminal until
- * the custom resource adopts it (adoption annotation) or names another.
- */
-export const ALREADY_EXISTS = 'AlreadyExists';
-
-/** The AWS resource belongs to another custom resource or cluster; terminal. */
-export const OWNED_BY_ANOTHER = 'OwnedByAnotherResource';
+export { ALREADY_EXISTS, OWNED_BY_ANOTHER };
 
 /** Error codes a handler declares as data, overriding the defaults below. */
 export interface ErrorCodes {

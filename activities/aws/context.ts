@@ -54,7 +54,12 @@ async function providerFor(clients: KubeClients, request: AwsRequest): Promise<P
   const ref = providerReference(request.spec as { providerRef: { name: string; namespace?: string } }, request.ref.namespace);
   const provider = await readCustomResource<AWSProviderSpec, AWSProviderStatus>(clients, ref);
   const name = `AWSProvider ${ref.namespace}/${ref.name}`;
-  if (!provider) throw notReady('ProviderNotFound', `${name} does not exist`);
+  if (!provider) {
+    const fix = request.deleting
+      ? ': it is needed to delete the AWS resource; create it again, or set deletionPolicy Orphan to let this go and keep the AWS resource'
+      : '';
+    throw notReady('ProviderNotFound', `${name} does not exist${fix}`);
+  }
   // Before readiness, so a namespace that may not use the provider learns
   // nothing of its state. A wait, not a terminal error: the provider's owner
   // fixes it by editing the provider, and the watcher then wakes this

@@ -223,6 +223,88 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('an AWS resource made outside the operator is AlreadyExists and untouched, until adopted by annotation', async () => {
+    const world = new FakeWorld();
+    world.aws = { exists: true, differences: ['tags: +owner'], ready: true, unmanaged: true };
+    await scenario(world, {}, async (_handle, signalChange) => {
+      await eventually('AlreadyExists', () => world.lastStatus?.conditions[0]?.reason === 'AlreadyExists');
+      assert.equal(world.count('createResource') + world.count('updateResource') + world.count('deleteResource'), 0, 'nothing written');
+      assert.equal(world.lastStatus?.externalID, undefined, 'not recorded as ours');
+      world.resource!.management = { policy: 'Full', paused: false, adoption: 'adopt' };
+      await signalChange();
+      await eventually('adopted and Ready', phaseIs(world, 'Ready'));
+      assert.equal(world.count('updateResource'), 1);
+      assert.ok(world.events.some((e) => e.reason === 'Adopted'));
+      assert.deepEqual(world.lastStatus?.conditions.find((c) => c.type === 'Adopted')?.status, 'True');
+      assert.equal(world.lastStatus?.externalID, 'data');
+    });
+  });
+
+  test('deleting a resource that is not ours releases it without deleting the AWS resource', async () => {
+    const world = new FakeWorld();
+    world.aws = { exists: true, differences: ['tags: +owner'], ready: true, unmanaged: true };
+    await scenario(world, {}, async (_handle, signalChange) => {
+      await eventually('AlreadyExists', () => world.lastStatus?.conditions[0]?.reason === 'AlreadyExists');
+      world.resource!.deleting = true;
+      await signalChange();
+      await eventually('released', () => world.resource === null);
+      assert.equal(world.count('deleteResource'), 0);
+      assert.equal(world.aws.exists, true);
+    });
+  });
+
+  test('paused: no AWS call; a paused Delete waits; unpausing resumes', async () => {
+    const world = new FakeWorld({ management: { policy: 'Full', paused: true } });
+    await scenario(world, {}, async (handle, signalChange) => {
+      await eventually('Paused condition', () => world.lastStatus?.conditions.some((c) => c.type === 'Paused' && c.status === 'True') === true);
+      await signalChange();
+      await eventually('a second pass', () => world.count('loadResource') >= 2);
+      assert.equal(world.count('observeResource'), 0, 'no AWS call while paused');
+      world.resource!.deleting = true;
+      await signalChange();
+      await eventually('deletion waits, saying why', () => world.lastStatus?.conditions[0]?.reason === 'Paused' && world.lastStatus.phase === 'Deleting');
+      assert.equal(world.count('observeResource') + world.count('deleteResource'), 0);
+      assert.notEqual(world.resource, null, 'the finalizer is kept');
+      world.resource!.management = { policy: 'Full', paused: false };
+      await signalChange();
+      await eventually('gone once unpaused', () => world.resource === null);
+      assert.ok((await handle.query('reconcileState')).uid);
+    });
+  });
+
+  test('observe-only: reports drift, never writes, never adds a finalizer, and deletion leaves AWS alone', async () => {
+    const world = new FakeWorld({ management: { policy: 'Observe', paused: false } });
+    world.aws = { exists: true, differences: ['versioning: Suspended -> Enabled'], ready: true, unmanaged: true };
+    await scenario(world, {}, async (_handle, signalChange) => {
+      await eventually('Observed', () => world.lastStatus?.conditions[0]?.reason === 'Observed');
+      const synced = world.lastStatus?.conditions.find((c) => c.type === 'Synced');
+      assert.equal(synced?.status, 'False');
+      assert.equal(synced?.reason, 'DriftDetected');
+      assert.ok(world.events.some((e) => e.reason === 'DriftDetected' && e.type === 'Warning'));
+      assert.equal(world.count('addFinalizer'), 0);
+      world.resource!.deleting = true;
+      await signalChange();
+      await eventually('released', () => world.count('removeFinalizer') === 1);
+      assert.equal(world.count('createResource') + world.count('updateResource') + world.count('deleteResource'), 0);
+    });
+  });
+
+  test('a resource others use waits for them before its finalizer goes', async () => {
+    const world = new FakeWorld({ deletionPolicy: 'Orphan' });
+    await scenario(world, {}, async (_handle, signalChange) => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      world.resource!.deleting = true;
+      world.resource!.usedBy = ['S3Bucket default/a'];
+      await signalChange();
+      await eventually('InUse', () => world.lastStatus?.conditions[0]?.reason === 'InUse');
+      assert.match(world.lastStatus?.conditions[0]?.message ?? '', /S3Bucket default\/a/);
+      assert.equal(world.count('removeFinalizer'), 0);
+      delete world.resource!.usedBy;
+      await signalChange();
+      await eventually('released once unused', () => world.resource === null);
+    });
+  });
+
   test('a committed history replays without non-determinism', async () => {
     const history = historyFromJSON(JSON.parse(await readFile(historyFixture, 'utf8')));
     await Worker.runReplayHistory({ workflowBundle: bundle }, history);

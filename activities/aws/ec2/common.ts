@@ -1,19 +1,130 @@
 /**
- * What every EC2 kind shares. EC2 IDs are assigned by AWS, so a resource is
- * found by its owner tag, which is attached in the create call itself
- * (TagSpecifications): a create that succeeded is always findable, even if
- * the worker died before the activity could report the new ID.
+ * What every EC2 kind shares. EC2 IDs are assigned by AWS. Once the workflow
+ * has recorded a resource's ID (`context.awsID`), the resource is found by
+ * that ID alone. Until then it is found by its owner and cluster tags,
+ * which are attached in the create call itself (TagSpecifications): a
+ * create that succeeded is always findable, even if the worker died before
+ * the activity could report the new ID.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
-import { OWNER_TAG } from '../../../shared/identity.js';
-import { INVALID_SPEC } from '../errors.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { INVALID_SPEC, unlessNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext } from '../handler.js';
-import { tagChanges, type Tags } from '../tags.js';
+import { ownership, tagChanges, type Tags } from '../tags.js';
 
-/** Filter that finds the AWS resources carrying this custom resource's owner tag. */
+/**
+ * Filter that finds the AWS resources carrying this custom resource's owner
+ * tag and this cluster's tag: another cluster's same-named resource is
+ * never found, so never taken for a duplicate.
+ */
 export function ownerFilter(context: AwsContext): Filter[] {
-  return [{ Name: `tag:${OWNER_TAG}`, Values: [context.tags[OWNER_TAG] ?? ''] }];
+  return [
+    { Name: `tag:${OWNER_TAG}`, Values: [context.tags[OWNER_TAG] ?? ''] },
+    { Name: `tag:${CLUSTER_TAG}`, Values: [context.tags[CLUSTER_TAG] ?? ''] },
+  ];
+}
+
+/**
+ * True when `tags` are this resource's owner tag and this cluster's tag.
+ * Checked again on what a tag filter returned: moto ignores tag filters on
+ * some Describe calls (DescribeNatGateways) and lists everything.
+ */
+export function isOurs(context: AwsContext, tags: Tags): boolean {
+  const { ownedBy, unmanaged } = ownership(context, tags);
+  return ownedBy === undefined && !unmanaged;
+}
+
+/** How to look up the AWS resources of one EC2 kind; see findOwned. */
+export interface OwnedLookup<T> {
+  /** Describes the resources of these IDs; an error among `errorCodes.notFound` means there is none. */
+  byIDs: (ids: string[]) => Promise<T[]>;
+  /** Describes the resources matching these filters, every page. */
+  byFilter: (filters: Filter[]) => Promise<T[]>;
+  idOf: (resource: T) => string | undefined;
+  tagsOf: (resource: T) => Tags;
+  /** False for a resource AWS still lists after deleting it (a NAT gateway in state `deleted`). Default: always live. */
+  live?: (resource: T) => boolean;
+  /**
+   * Which of several carrying our tags is managed: the first in this order.
+   * Default: the lowest ID, as most EC2 kinds report no creation time.
+   */
+  order?: (a: T, b: T) => number;
+  /** The kind's error codes: which errors of byIDs mean "no such ID". */
+  errorCodes: ErrorCodes;
+}
+
+/** What a lookup found. */
+export interface Found<T> {
+  /** The resource managed. */
+  resource?: T;
+  /** Others carrying our tags (a create whose answer was lost, then retried); update and delete remove them. */
+  duplicates: T[];
+  /** Ours but no longer live (a deleted NAT gateway, which AWS lists for about an hour). */
+  gone: T[];
+}
+
+/**
+ * This resource's AWS resource: the one of `context.awsID` when the
+ * workflow has recorded one, else the one carrying our owner and cluster
+ * tags (findByOwnerTag). An ID that AWS no longer knows, or knows as
+ * deleted, means the resource is gone. There is no fallback to the tags
+ * then: the recorded resource is what the custom resource manages, and a
+ * same-tagged stranger is not it. A resource found by ID may have lost its
+ * tags (removed by hand, or never ours: adopted): callers report its
+ * `ownership`, and update writes the tags.
+ */
+export async function findOwned<T>(context: AwsContext, lookup: OwnedLookup<T>): Promise<Found<T>> {
+  const { awsID } = context;
+  if (awsID === undefined) return findByOwnerTag(context, lookup);
+  const listed = (await unlessNotFound(lookup.byIDs([awsID]), lookup.errorCodes)) ?? [];
+  const matching = listed.filter((resource) => lookup.idOf(resource) === awsID);
+  const live = matching.filter((resource) => lookup.live?.(resource) ?? true);
+  const gone = matching.filter((resource) => !live.includes(resource));
+  const [resource] = live;
+  return resource ? { resource, duplicates: [], gone } : { duplicates: [], gone };
+}
+
+/**
+ * The resources carrying our owner and cluster tags, ordered so that every
+ * pass manages the same one and calls the others duplicates. For the
+ * window between a create call and the workflow recording its ID, and for
+ * the wait after a create (the new resource has no recorded ID yet).
+ */
+export async function findByOwnerTag<T>(context: AwsContext, lookup: OwnedLookup<T>): Promise<Found<T>> {
+  const ours = (await lookup.byFilter(ownerFilter(context))).filter(
+    (resource) => lookup.idOf(resource) && isOurs(context, lookup.tagsOf(resource)),
+  );
+  const byID = (a: T, b: T) => (lookup.idOf(a) ?? '').localeCompare(lookup.idOf(b) ?? '');
+  const live = ours.filter((resource) => lookup.live?.(resource) ?? true).sort(lookup.order ?? byID);
+  const gone = ours.filter((resource) => !live.includes(resource));
+  const [resource, ...duplicates] = live;
+  return resource ? { resource, duplicates, gone } : { duplicates, gone };
+}
+
+/** Every item of a paged Describe call; `page` sends the request for one NextToken and answers its items and the next token. */
+export async function everyPage<T>(
+  page: (NextToken: string | undefined) => Promise<{ items: T[] | undefined; next: string | undefined }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let NextToken: string | undefined;
+  do {
+    const { items, next } = await page(NextToken);
+    all.push(...(items ?? []));
+    NextToken = next;
+  } while (NextToken);
+  return all;
+}
+
+/**
+ * ClientToken of a create that AWS makes idempotent by token (NAT gateway,
+ * route table): the resource uid, so a create retried after a crash gets
+ * the same resource back. A token keeps answering with what it made even
+ * after that was deleted, so the create that replaces a deleted resource
+ * also names it. At most 64 characters, as AWS requires.
+ */
+export function clientToken(uid: string, replacing?: string): string {
+  return (replacing ? `${uid}-${replacing}` : uid).slice(0, 64);
 }
 
 /** TagSpecifications for a create call, so the tags land atomically with the resource. */
@@ -120,20 +231,22 @@ export function resolveVpcID(
 const VISIBILITY_DELAYS_MS = [0, 250, 500, 1000, 2000, 2000, 2000];
 
 /**
- * Waits until a resource just created is visible to the owner-tag lookup.
- * EC2 is eventually consistent: if create returned before the lookup could
- * see the new resource, the next observe would report it missing and
- * create a second one. Gives up quietly (undefined); the workflow observes again
+ * Waits until a resource just created is visible to the owner-tag lookup,
+ * which is how it is found until the workflow records its ID. EC2 is
+ * eventually consistent: if create returned before the lookup could see
+ * the new resource, the next observe would report it missing and create a
+ * second one. Gives up quietly (nothing found); the workflow observes again
  * after a backoff.
  */
-export async function untilVisible<T>(context: AwsContext, look: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function untilVisible<T>(context: AwsContext, lookup: OwnedLookup<T>): Promise<Found<T>> {
+  let found: Found<T> = { duplicates: [], gone: [] };
   for (const delay of VISIBILITY_DELAYS_MS) {
     if (delay) {
       context.heartbeat();
       await sleep(delay);
     }
-    const found = await look();
-    if (found) return found;
+    found = await findByOwnerTag(context, lookup);
+    if (found.resource) return found;
   }
-  return undefined;
+  return found;
 }

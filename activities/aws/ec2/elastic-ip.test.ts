@@ -4,14 +4,15 @@ import { Value } from '@sinclair/typebox/value';
 import type { Address } from '@aws-sdk/client-ec2';
 import { customResourceDefinition } from '../../../crds/crd.js';
 import { ElasticIPKind, type ElasticIPSpec } from '../../../crds/kinds/elastic-ip.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { addressStatus, compareAddress, elasticIpHandler, observedAddress, releaseInput } from './elastic-ip.js';
 import { formatDifference } from './common.js';
 
 const OWNER = 'ElasticIP/default/nat-eip';
-const TAGS = { Name: 'nat', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'nat', ...OURS };
 const resource = { kind: 'ElasticIP', namespace: 'default', name: 'nat-eip', uid: 'uid-1' };
 const options = { resource, tags: TAGS };
 const deleting = { ...options, deleting: true };
@@ -88,10 +89,17 @@ describe('mapping and comparison', () => {
 });
 
 describe('observe', () => {
-  test('no address with the owner tag is exists:false', async () => {
+  test('no address with the owner and cluster tags is exists:false', async () => {
     const context = stubContext({ DescribeAddressesCommand: { Addresses: [] } }, options);
     assert.equal((await elasticIpHandler.observe(context, spec)).exists, false);
-    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [{ Filters: [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }] }]);
+    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [
+      {
+        Filters: [
+          { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+          { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+        ],
+      },
+    ]);
   });
 
   test('an allocated address is ready and up to date, with its status fields', async () => {
@@ -100,13 +108,15 @@ describe('observe', () => {
     assert.equal(observed.upToDate, true);
     assert.equal(observed.ready, true);
     assert.deepEqual(observed.status, { allocationID: 'eipalloc-1', publicIP: '203.0.113.10', associationID: 'eipassoc-1' });
+    assert.equal(observed.id, 'eipalloc-1');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('tag differences, and duplicates by lowest allocation ID', async () => {
     const context = stubContext(
       {
         DescribeAddressesCommand: {
-          Addresses: [address('eipalloc-2'), address('eipalloc-1', { Tags: tagList({ [OWNER_TAG]: OWNER, Name: 'old' }) })],
+          Addresses: [address('eipalloc-2'), address('eipalloc-1', { Tags: tagList({ ...OURS, Name: 'old' }) })],
         },
       },
       options,
@@ -121,6 +131,59 @@ describe('observe', () => {
     const observed = await elasticIpHandler.observe(context, spec);
     assert.equal(observed.exists, true);
     assert.deepEqual(observed.differences, []);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'eipalloc-1' };
+
+  test('observe describes by allocation ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeAddressesCommand: { Addresses: [address()] } }, byID);
+    const observed = await elasticIpHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [{ AllocationIds: ['eipalloc-1'] }]);
+    assert.equal(observed.id, 'eipalloc-1');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('an EC2-Classic address, recorded by its IP, is described by IP', async () => {
+    const context = stubContext(
+      { DescribeAddressesCommand: { Addresses: [address('', { AllocationId: undefined, Domain: 'standard' })] } },
+      { ...byID, awsID: '203.0.113.10', deleting: true },
+    );
+    const observed = await elasticIpHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [{ PublicIps: ['203.0.113.10'] }]);
+    assert.equal(observed.id, '203.0.113.10');
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags', async () => {
+    const context = stubContext({ DescribeAddressesCommand: awsError('InvalidAllocationID.NotFound') }, byID);
+    assert.equal((await elasticIpHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [{ AllocationIds: ['eipalloc-1'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      { ...acceptWrites(), DescribeAddressesCommand: { Addresses: [address('eipalloc-1', { Tags: tagList({ Name: 'nat' }) })] } },
+      byID,
+    );
+    const observed = await elasticIpHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'eipalloc-1');
+    await elasticIpHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['eipalloc-1'], Tags: tagList(OURS) }]);
+    assert.ok(context.callsTo('DescribeAddressesCommand').every((input) => input.Filters === undefined), 'no tag lookup');
+  });
+
+  test('AuthFailure on release: the fresh look is by ID too', async () => {
+    const context = stubContext(
+      {
+        DescribeAddressesCommand: sequence({ Addresses: [address()] }, awsError('InvalidAllocationID.NotFound')),
+        ReleaseAddressCommand: awsError('AuthFailure'),
+      },
+      { ...byID, deleting: true },
+    );
+    assert.equal(await elasticIpHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeAddressesCommand'), [{ AllocationIds: ['eipalloc-1'] }, { AllocationIds: ['eipalloc-1'] }]);
   });
 });
 
@@ -177,7 +240,7 @@ describe('create', () => {
 describe('update', () => {
   test('fixes tags only', async () => {
     const context = stubContext(
-      { ...acceptWrites(), DescribeAddressesCommand: { Addresses: [address('eipalloc-1', { Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }) })] } },
+      { ...acceptWrites(), DescribeAddressesCommand: { Addresses: [address('eipalloc-1', { Tags: tagList({ ...OURS, Extra: 'x' }) })] } },
       options,
     );
     await elasticIpHandler.update(context, spec, await elasticIpHandler.observe(context, spec));

@@ -2,10 +2,11 @@
  * ElasticIP: one Elastic IP address and its tags. domain,
  * networkBorderGroup and publicIpv4Pool are fixed at allocation.
  *
- * AllocateAddress takes no client token, so the address is found by its
- * owner tag, attached by AllocateAddress itself (TagSpecifications,
- * resource type elastic-ip): a retried create finds what the first attempt
- * allocated instead of allocating another.
+ * The address is found by the allocation ID the workflow recorded. Before
+ * one is recorded it is found by its owner tag, attached by AllocateAddress
+ * itself (TagSpecifications, resource type elastic-ip): AllocateAddress
+ * takes no client token, so that is how a retried create finds what the
+ * first attempt allocated instead of allocating another.
  *
  * The handler never associates the address, and never disassociates it
  * on purpose: whoever associated it (a NAT gateway, say) lets go of it on
@@ -22,15 +23,20 @@ import {
 import type { ElasticIPSpec } from '../../../crds/kinds/elastic-ip.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags, type Tags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import { compareTags, ownership, type Tags } from '../tags.js';
 import {
+  EC2_ERROR_CODES,
   IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
+  findOwned,
   formatDifference,
   immutableFieldError,
+  reconcileTags,
+  tagMap,
+  tagSpecifications,
   untilVisible,
   type Difference,
+  type OwnedLookup,
 } from './common.js';
 
 /**
@@ -116,12 +122,23 @@ export function releaseInput(observed: ObservedAddress): { AllocationId: string;
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-/** The addresses carrying this resource's owner tag. No allocation time to go by: the lowest ID is the one managed. */
-async function findAddresses(context: AwsContext, ec2: EC2Client): Promise<{ address?: Address; duplicates: Address[] }> {
-  const { Addresses = [] } = await ec2.send(new DescribeAddressesCommand({ Filters: ownerFilter(context) }));
-  const key = (address: Address) => address.AllocationId ?? address.PublicIp ?? '';
-  const [address, ...duplicates] = Addresses.filter(key).sort((a, b) => key(a).localeCompare(key(b)));
-  return address ? { address, duplicates } : { duplicates };
+/** The address's identity: its allocation ID, or its IP for an EC2-Classic address, which has none. */
+function addressID(address: Address): string | undefined {
+  return address.AllocationId || address.PublicIp || undefined;
+}
+
+/** How addresses are looked up (findOwned). DescribeAddresses has no pages. */
+function addresses(ec2: EC2Client): OwnedLookup<Address> {
+  return {
+    byIDs: async (ids) => {
+      const input = ids.every((id) => id.startsWith('eipalloc-')) ? { AllocationIds: ids } : { PublicIps: ids };
+      return (await ec2.send(new DescribeAddressesCommand(input))).Addresses ?? [];
+    },
+    byFilter: async (Filters) => (await ec2.send(new DescribeAddressesCommand({ Filters }))).Addresses ?? [],
+    idOf: addressID,
+    tagsOf: (address) => tagMap(address.Tags),
+    errorCodes: ERROR_CODES,
+  };
 }
 
 /**
@@ -144,9 +161,9 @@ async function releaseAddress(context: AwsContext, ec2: EC2Client, address: Addr
     if (name === AUTH_FAILURE) {
       // Held by a service (a NAT gateway), or released already and now
       // another account's: a fresh look tells which.
-      const key = observed.allocationID || observed.publicIP;
-      const { address: first, duplicates } = await findAddresses(context, ec2);
-      const still = [first, ...duplicates].some((a) => a !== undefined && (a.AllocationId || a.PublicIp) === key);
+      const key = addressID(address);
+      const { resource: first, duplicates } = await findOwned(context, addresses(ec2));
+      const still = [first, ...duplicates].some((a) => a !== undefined && addressID(a) === key);
       return still ? 'Deleting' : 'Deleted';
     }
     throw error;
@@ -162,11 +179,12 @@ async function reconcileAddress(
   address: Address,
   duplicates: Address[],
 ): Promise<void> {
-  // Ours by their tag; a duplicate something still holds stays and is reported again.
+  // Ours by their tags; a duplicate something still holds stays and is reported again.
   for (const duplicate of duplicates) await releaseAddress(context, ec2, duplicate);
   const observed = observedAddress(address);
-  await reconcileTags(ec2, observed.allocationID || observed.publicIP, context.tags, observed.tags);
-  const immutable = immutableFieldError(observed.allocationID || observed.publicIP, compareAddress(desired, observed, context.tags));
+  const id = addressID(address) ?? '';
+  await reconcileTags(ec2, id, context.tags, observed.tags);
+  const immutable = immutableFieldError(id, compareAddress(desired, observed, context.tags));
   if (immutable) throw immutable;
 }
 
@@ -177,22 +195,24 @@ export const elasticIpHandler: ResourceHandler<ElasticIPSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { address, duplicates } = await findAddresses(context, ec2);
-    if (!address) return absent();
+    const { resource: address, duplicates } = await findOwned(context, addresses(ec2));
+    const id = address && addressID(address);
+    if (!address || !id) return absent();
     const observed = observedAddress(address);
-    if (context.deleting) return present({ differences: [], ready: true, status: addressStatus(observed) });
+    const found = { id, ...ownership(context, observed.tags) };
+    if (context.deleting) return present({ ...found, differences: [], ready: true, status: addressStatus(observed) });
     const differences = [
       ...compareAddress(desired, observed, context.tags),
-      ...duplicatesDifference(duplicates.map((d) => d.AllocationId ?? d.PublicIp ?? '')),
+      ...duplicatesDifference(duplicates.map((d) => addressID(d) ?? '')),
     ];
     // An allocated address is usable at once; EC2 has no lifecycle state for it.
-    return present({ differences: differences.map(formatDifference), ready: true, status: addressStatus(observed) });
+    return present({ ...found, differences: differences.map(formatDifference), ready: true, status: addressStatus(observed) });
   },
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);
-    let found = await findAddresses(context, ec2);
-    if (!found.address) {
+    let found = await findOwned(context, addresses(ec2));
+    if (!found.resource) {
       await ec2.send(
         new AllocateAddressCommand({
           Domain: desired.domain ?? 'vpc',
@@ -201,26 +221,23 @@ export const elasticIpHandler: ResourceHandler<ElasticIPSpec> = {
           TagSpecifications: tagSpecifications('elastic-ip', context.tags),
         }),
       );
-      found = (await untilVisible(context, async () => {
-        const again = await findAddresses(context, ec2);
-        return again.address ? again : undefined;
-      })) ?? { duplicates: [] };
+      found = await untilVisible(context, addresses(ec2));
       // Still not visible: the workflow looks again after a backoff.
-      if (!found.address) return;
+      if (!found.resource) return;
     }
-    await reconcileAddress(context, ec2, desired, found.address, found.duplicates);
+    await reconcileAddress(context, ec2, desired, found.resource, found.duplicates);
   },
 
   async update(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { address, duplicates } = await findAddresses(context, ec2);
+    const { resource: address, duplicates } = await findOwned(context, addresses(ec2));
     if (!address) return;
     await reconcileAddress(context, ec2, desired, address, duplicates);
   },
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    const { address, duplicates } = await findAddresses(context, ec2);
+    const { resource: address, duplicates } = await findOwned(context, addresses(ec2));
     let outcome: DeleteOutcome = 'Deleted';
     for (const each of address ? [address, ...duplicates] : []) {
       if ((await releaseAddress(context, ec2, each)) === 'Deleting') outcome = 'Deleting';

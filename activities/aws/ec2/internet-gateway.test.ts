@@ -4,8 +4,8 @@ import { Value } from '@sinclair/typebox/value';
 import type { InternetGateway } from '@aws-sdk/client-ec2';
 import { InternetGatewayKind, type InternetGatewaySpec } from '../../../crds/kinds/internet-gateway.js';
 import { FailureType } from '../../../shared/failures.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
-import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import {
   attachmentState,
   compareGateway,
@@ -17,7 +17,8 @@ import {
 import { formatDifference } from './common.js';
 
 const OWNER = 'InternetGateway/default/app-igw';
-const TAGS = { Name: 'igw', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'igw', ...OURS };
 const resource = { kind: 'InternetGateway', namespace: 'default', name: 'app-igw', uid: 'uid-1' };
 const options = { resource, tags: TAGS, resolved: { 'VPC/default/app-vpc': 'vpc-1' } };
 const deleting = { ...options, resolved: {}, deleting: true };
@@ -102,10 +103,17 @@ describe('mapping and comparison', () => {
 });
 
 describe('observe', () => {
-  test('no gateway with the owner tag is exists:false', async () => {
+  test('no gateway with the owner and cluster tags is exists:false', async () => {
     const context = stubContext({ DescribeInternetGatewaysCommand: { InternetGateways: [] } }, options);
     assert.equal((await internetGatewayHandler.observe(context, spec)).exists, false);
-    assert.deepEqual(context.callsTo('DescribeInternetGatewaysCommand'), [{ Filters: [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }] }]);
+    assert.deepEqual(context.callsTo('DescribeInternetGatewaysCommand'), [
+      {
+        Filters: [
+          { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+          { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+        ],
+      },
+    ]);
   });
 
   test('attached to the resolved VPC: up to date, ready, state attached', async () => {
@@ -115,6 +123,8 @@ describe('observe', () => {
     assert.equal(observed.ready, true);
     assert.equal(observed.state, 'attached');
     assert.deepEqual(observed.status, { internetGatewayID: 'igw-1', vpcID: 'vpc-1', state: 'attached' });
+    assert.equal(observed.id, 'igw-1');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('attached to another VPC: not ready, and the move is the difference', async () => {
@@ -142,6 +152,51 @@ describe('observe', () => {
     assert.equal(observed.exists, true);
     assert.equal(observed.state, 'attached');
     assert.deepEqual(observed.differences, []);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'igw-1' };
+
+  test('observe describes by ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeInternetGatewaysCommand: { InternetGateways: [gateway()] } }, byID);
+    const observed = await internetGatewayHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeInternetGatewaysCommand'), [{ InternetGatewayIds: ['igw-1'] }]);
+    assert.equal(observed.id, 'igw-1');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags', async () => {
+    const context = stubContext({ DescribeInternetGatewaysCommand: awsError('InvalidInternetGatewayID.NotFound') }, byID);
+    assert.equal((await internetGatewayHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeInternetGatewaysCommand'), [{ InternetGatewayIds: ['igw-1'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      {
+        ...acceptWrites(),
+        DescribeInternetGatewaysCommand: { InternetGateways: [gateway('igw-1', ['vpc-1'], { Tags: tagList({ Name: 'igw' }) })] },
+      },
+      byID,
+    );
+    const observed = await internetGatewayHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'igw-1');
+    await internetGatewayHandler.update(context, spec, observed);
+    assert.deepEqual(writesOf(context.commandNames()), ['CreateTagsCommand']);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['igw-1'], Tags: tagList(OURS) }]);
+    assert.ok(context.callsTo('DescribeInternetGatewaysCommand').every((input) => input.Filters === undefined), 'no tag lookup');
+  });
+
+  test('delete detaches and deletes the recorded gateway, found by ID', async () => {
+    const context = stubContext(
+      { ...acceptWrites(), DescribeInternetGatewaysCommand: { InternetGateways: [gateway()] } },
+      { ...byID, resolved: {}, deleting: true },
+    );
+    assert.equal(await internetGatewayHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeInternetGatewaysCommand'), [{ InternetGatewayIds: ['igw-1'] }]);
+    assert.deepEqual(writesOf(context.commandNames()), ['DetachInternetGatewayCommand', 'DeleteInternetGatewayCommand']);
   });
 });
 
@@ -194,7 +249,7 @@ describe('update', () => {
     const context = stubContext(
       {
         ...acceptWrites(),
-        DescribeInternetGatewaysCommand: { InternetGateways: [gateway('igw-1', ['vpc-1'], { Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }) })] },
+        DescribeInternetGatewaysCommand: { InternetGateways: [gateway('igw-1', ['vpc-1'], { Tags: tagList({ ...OURS, Extra: 'x' }) })] },
       },
       options,
     );

@@ -5,8 +5,9 @@
  * nowhere, is moved: detached from the wrong VPC, attached to the right one.
  * Deletion detaches it from every VPC first.
  *
- * Found by its owner tag, which CreateInternetGateway attaches in the same
- * call (it takes no client token).
+ * Found by the ID the workflow recorded, or before one is recorded by its
+ * owner tag, which CreateInternetGateway attaches in the same call (it
+ * takes no client token); see findOwned.
  */
 import {
   AttachInternetGatewayCommand,
@@ -20,18 +21,19 @@ import {
 import type { InternetGatewaySpec } from '../../../crds/kinds/internet-gateway.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags, type Tags } from '../tags.js';
+import { compareTags, ownership, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
   duplicatesDifference,
+  findOwned,
   formatDifference,
-  ownerFilter,
   reconcileTags,
   resolveVpcID,
   tagMap,
   tagSpecifications,
   untilVisible,
   type Difference,
+  type OwnedLookup,
 } from './common.js';
 
 /** DetachInternetGateway's answer when the gateway is not (or no longer) attached to that VPC. */
@@ -120,13 +122,16 @@ export function compareGateway(vpcID: string, observed: ObservedGateway, desired
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-/** The gateways carrying this resource's owner tag. No creation time to go by: the lowest ID is the one managed. */
-async function findGateways(context: AwsContext, ec2: EC2Client): Promise<{ gateway?: InternetGateway; duplicates: InternetGateway[] }> {
-  const { InternetGateways = [] } = await ec2.send(new DescribeInternetGatewaysCommand({ Filters: ownerFilter(context) }));
-  const [gateway, ...duplicates] = InternetGateways.filter((g) => g.InternetGatewayId).sort((a, b) =>
-    (a.InternetGatewayId ?? '').localeCompare(b.InternetGatewayId ?? ''),
-  );
-  return gateway ? { gateway, duplicates } : { duplicates };
+/** How internet gateways are looked up (findOwned). */
+function gateways(ec2: EC2Client): OwnedLookup<InternetGateway> {
+  return {
+    byIDs: async (InternetGatewayIds) =>
+      (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds }))).InternetGateways ?? [],
+    byFilter: async (Filters) => (await ec2.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
+    idOf: (gateway) => gateway.InternetGatewayId,
+    tagsOf: (gateway) => tagMap(gateway.Tags),
+    errorCodes: ERROR_CODES,
+  };
 }
 
 /** Detaches from one VPC; a gateway or VPC already apart (or gone) is fine. */
@@ -188,13 +193,20 @@ export const internetGatewayHandler: ResourceHandler<InternetGatewaySpec> = {
     const ec2 = context.client(EC2Client);
     if (context.deleting) {
       // Resolve nothing (the VPC may be gone first) and compare nothing.
-      const { gateway } = await findGateways(context, ec2);
+      const { resource: gateway } = await findOwned(context, gateways(ec2));
       if (!gateway) return absent();
       const observed = observedGateway(gateway);
-      return present({ differences: [], ready: false, state: gatewayState(observed), status: gatewayStatus(observed) });
+      return present({
+        id: observed.internetGatewayID,
+        ...ownership(context, observed.tags),
+        differences: [],
+        ready: false,
+        state: gatewayState(observed),
+        status: gatewayStatus(observed),
+      });
     }
     const vpcID = await resolveVpcID(context, desired);
-    const { gateway, duplicates } = await findGateways(context, ec2);
+    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
     if (!gateway) return absent();
     const observed = observedGateway(gateway);
     const differences = [
@@ -202,6 +214,8 @@ export const internetGatewayHandler: ResourceHandler<InternetGatewaySpec> = {
       ...duplicatesDifference(duplicates.map((d) => d.InternetGatewayId ?? '')),
     ];
     return present({
+      id: observed.internetGatewayID,
+      ...ownership(context, observed.tags),
       differences: differences.map(formatDifference),
       ready: gatewayReady(observed, vpcID),
       state: gatewayState(observed, vpcID),
@@ -212,31 +226,28 @@ export const internetGatewayHandler: ResourceHandler<InternetGatewaySpec> = {
   async create(context, desired) {
     const vpcID = await resolveVpcID(context, desired);
     const ec2 = context.client(EC2Client);
-    let found = await findGateways(context, ec2);
-    if (!found.gateway) {
+    let found = await findOwned(context, gateways(ec2));
+    if (!found.resource) {
       await ec2.send(new CreateInternetGatewayCommand({ TagSpecifications: tagSpecifications('internet-gateway', context.tags) }));
-      found = (await untilVisible(context, async () => {
-        const again = await findGateways(context, ec2);
-        return again.gateway ? again : undefined;
-      })) ?? { duplicates: [] };
+      found = await untilVisible(context, gateways(ec2));
       // Still not visible after about 8 s (rare): the workflow looks again
       // after a backoff, and update attaches it once the lookup finds it.
-      if (!found.gateway) return;
+      if (!found.resource) return;
     }
-    await reconcileGateway(context, ec2, vpcID, found.gateway, found.duplicates);
+    await reconcileGateway(context, ec2, vpcID, found.resource, found.duplicates);
   },
 
   async update(context, desired) {
     const vpcID = await resolveVpcID(context, desired);
     const ec2 = context.client(EC2Client);
-    const { gateway, duplicates } = await findGateways(context, ec2);
+    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
     if (!gateway) return;
     await reconcileGateway(context, ec2, vpcID, gateway, duplicates);
   },
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    const { gateway, duplicates } = await findGateways(context, ec2);
+    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
     let outcome: DeleteOutcome = 'Deleted';
     for (const each of gateway ? [gateway, ...duplicates] : []) {
       if ((await deleteGateway(ec2, each)) === 'Deleting') outcome = 'Deleting';

@@ -3,20 +3,14 @@ import { describe, test } from 'node:test';
 import type { NatGateway } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { NATGatewayKind, type NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, sequence, stubContext, type StubResponse } from '../testing.js';
-import {
-  NAT_GATEWAY_FAILED,
-  compareGateway,
-  liveGateways,
-  natClientToken,
-  natGatewayHandler,
-  natGatewayStatus,
-} from './nat-gateway.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { NAT_GATEWAY_FAILED, compareGateway, natGatewayHandler, natGatewayStatus, newestGateway } from './nat-gateway.js';
 
 const OWNER = 'NATGateway/default/nat-1a';
-const TAGS = { Name: 'nat-1a', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'nat-1a', ...OURS };
 const resource = { kind: 'NATGateway', namespace: 'default', name: 'nat-1a', uid: 'uid-1' };
 const options = { resource, tags: TAGS };
 
@@ -69,21 +63,13 @@ describe('schema', () => {
 });
 
 describe('pure helpers', () => {
-  test('deleted gateways do not count; the oldest live one comes first', () => {
-    const newer = gateway({ NatGatewayId: 'nat-2', CreateTime: new Date('2026-02-01T00:00:00Z') });
-    const gone = gateway({ NatGatewayId: 'nat-0', State: 'deleted', CreateTime: new Date('2025-01-01T00:00:00Z') });
-    assert.deepEqual(liveGateways([newer, gone, gateway()]).map((g) => g.NatGatewayId), ['nat-1', 'nat-2']);
-  });
-
-  test('client token is the uid, and names the newest deleted gateway once one exists', () => {
-    assert.equal(natClientToken('uid-1', []), 'uid-1');
-    assert.equal(natClientToken('uid-1', [gateway({ State: 'pending' })]), 'uid-1');
+  test('the newest of several deleted gateways is the one a re-create names', () => {
+    assert.equal(newestGateway([]), undefined);
     const deleted = [
       gateway({ NatGatewayId: 'nat-old', State: 'deleted', CreateTime: new Date('2026-01-01T00:00:00Z') }),
       gateway({ NatGatewayId: 'nat-new', State: 'deleted', CreateTime: new Date('2026-03-01T00:00:00Z') }),
     ];
-    assert.equal(natClientToken('uid-1', deleted), 'uid-1-nat-new');
-    assert.ok(natClientToken('x'.repeat(60), deleted).length <= 64);
+    assert.equal(newestGateway(deleted), 'nat-new');
   });
 
   test('status from the primary address', () => {
@@ -101,7 +87,7 @@ describe('pure helpers', () => {
 
   test('differences: tags, failure with AWS reason, duplicates', () => {
     assert.deepEqual(compareGateway(gateway(), [], TAGS), []);
-    assert.deepEqual(compareGateway(gateway({ Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }) }), [], TAGS), ['tags: +Name, -Extra']);
+    assert.deepEqual(compareGateway(gateway({ Tags: tagList({ ...OURS, Extra: 'x' }) }), [], TAGS), ['tags: +Name, -Extra']);
     assert.deepEqual(
       compareGateway(gateway({ State: 'failed', FailureCode: 'Gateway.NotAttached', FailureMessage: 'no internet gateway' }), [], TAGS),
       ['state: failed (Gateway.NotAttached: no internet gateway)'],
@@ -117,12 +103,22 @@ describe('observe', () => {
     const context = stubContext({ DescribeNatGatewaysCommand: { NatGateways: [] } }, options);
     const observed = await natGatewayHandler.observe(context, spec);
     assert.equal(observed.exists, false);
-    assert.deepEqual(context.callsTo('DescribeNatGatewaysCommand')[0]?.Filter, [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }]);
+    assert.deepEqual(context.callsTo('DescribeNatGatewaysCommand')[0]?.Filter, [
+      { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+      { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+    ]);
   });
 
   test('gateways of other owners are ignored even when the endpoint ignores the tag filter (moto)', async () => {
     const context = stubContext(
-      { DescribeNatGatewaysCommand: { NatGateways: [gateway({ Tags: tagList({ [OWNER_TAG]: 'NATGateway/default/other' }) })] } },
+      {
+        DescribeNatGatewaysCommand: {
+          NatGateways: [
+            gateway({ Tags: tagList({ ...OURS, [OWNER_TAG]: 'NATGateway/default/other' }) }),
+            gateway({ NatGatewayId: 'nat-9', Tags: tagList({ ...OURS, [CLUSTER_TAG]: 'other-cluster' }) }),
+          ],
+        },
+      },
       options,
     );
     assert.equal((await natGatewayHandler.observe(context, spec)).exists, false);
@@ -142,6 +138,8 @@ describe('observe', () => {
     assert.equal(observed.state, 'available');
     assert.equal(observed.status.natGatewayID, 'nat-1');
     assert.equal(observed.status.publicIP, '1.2.3.4');
+    assert.equal(observed.id, 'nat-1');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('pending: up to date but not ready, state pending', async () => {
@@ -163,7 +161,7 @@ describe('observe', () => {
   });
 
   test('tag drift is a difference; duplicates are reported, the oldest is used', async () => {
-    const older = gateway({ Tags: tagList({ [OWNER_TAG]: OWNER }) });
+    const older = gateway({ Tags: tagList(OURS) });
     const newer = gateway({ NatGatewayId: 'nat-2', CreateTime: new Date('2026-05-01T00:00:00Z') });
     const context = stubContext({ DescribeNatGatewaysCommand: { NatGateways: [newer, older] } }, options);
     const observed = await natGatewayHandler.observe(context, spec);
@@ -189,6 +187,78 @@ describe('observe', () => {
       { ...options, deleting: true },
     );
     assert.equal((await natGatewayHandler.observe(allGone, refSpec)).exists, false);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'nat-1' };
+  const idsOnly = (inputs: CommandInput[]) => inputs.every((input) => input.Filter === undefined);
+
+  test('observe describes by ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeNatGatewaysCommand: { NatGateways: [gateway()] } }, byID);
+    const observed = await natGatewayHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeNatGatewaysCommand'), [{ NatGatewayIds: ['nat-1'] }]);
+    assert.equal(observed.id, 'nat-1');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('gone (NotFound, or listed as deleted): exists:false, with no fallback to the tags', async () => {
+    for (const answer of [awsError('NatGatewayNotFound'), { NatGateways: [gateway({ State: 'deleted' })] }]) {
+      const context = stubContext({ DescribeNatGatewaysCommand: answer }, byID);
+      assert.equal((await natGatewayHandler.observe(context, spec)).exists, false);
+      assert.deepEqual(context.callsTo('DescribeNatGatewaysCommand'), [{ NatGatewayIds: ['nat-1'] }]);
+    }
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      { DescribeNatGatewaysCommand: { NatGateways: [gateway({ Tags: tagList({ Name: 'nat-1a' }) })] }, CreateTagsCommand: {} },
+      byID,
+    );
+    const observed = await natGatewayHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'nat-1');
+    await natGatewayHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['nat-1'], Tags: tagList(OURS) }]);
+    assert.ok(idsOnly(context.callsTo('DescribeNatGatewaysCommand')), 'no tag lookup');
+  });
+
+  test('create when the recorded gateway is live: nothing is created', async () => {
+    const context = stubContext({ DescribeNatGatewaysCommand: { NatGateways: [gateway({ State: 'pending' })] } }, byID);
+    await natGatewayHandler.create(context, spec);
+    assert.deepEqual(context.commandNames(), ['DescribeNatGatewaysCommand']);
+  });
+
+  test('create when the recorded gateway is gone: a token naming it, so a retry gets the same new gateway', async () => {
+    const context = stubContext(
+      {
+        DescribeNatGatewaysCommand: awsError('NatGatewayNotFound'),
+        DescribeAddressesCommand: { Addresses: [ourAddress] },
+        CreateNatGatewayCommand: { NatGateway: gateway({ NatGatewayId: 'nat-2', State: 'pending' }) },
+      },
+      byID,
+    );
+    await natGatewayHandler.create(context, spec);
+    assert.equal(context.callsTo('CreateNatGatewayCommand')[0]?.ClientToken, 'uid-1-nat-1');
+    assert.equal(context.callsTo('CreateNatGatewayCommand')[0]?.AllocationId, 'eipalloc-1', 'its own address, found by its tags');
+    assert.ok(idsOnly(context.callsTo('DescribeNatGatewaysCommand')), 'no tag lookup of gateways');
+  });
+
+  test('delete deletes the recorded gateway; once it is gone, the address it allocated is found by its tags and released', async () => {
+    const context = stubContext(
+      {
+        DescribeNatGatewaysCommand: sequence({ NatGateways: [gateway()] }, { NatGateways: [gateway({ State: 'deleted' })] }),
+        DeleteNatGatewayCommand: {},
+        DescribeAddressesCommand: { Addresses: [ourAddress] },
+        ReleaseAddressCommand: {},
+      },
+      { ...byID, deleting: true },
+    );
+    assert.equal(await natGatewayHandler.delete(context, spec), 'Deleting');
+    assert.deepEqual(context.callsTo('DeleteNatGatewayCommand'), [{ NatGatewayId: 'nat-1' }]);
+    assert.equal(await natGatewayHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('ReleaseAddressCommand'), [{ AllocationId: 'eipalloc-1' }]);
+    assert.ok(idsOnly(context.callsTo('DescribeNatGatewaysCommand')), 'no tag lookup of gateways');
   });
 });
 
@@ -295,7 +365,7 @@ describe('update', () => {
   test('fixes tags only', async () => {
     const context = stubContext(
       {
-        DescribeNatGatewaysCommand: { NatGateways: [gateway({ Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }) })] },
+        DescribeNatGatewaysCommand: { NatGateways: [gateway({ Tags: tagList({ ...OURS, Extra: 'x' }) })] },
         CreateTagsCommand: {},
         DeleteTagsCommand: {},
       },
@@ -339,13 +409,19 @@ describe('delete', () => {
     const context = stubContext(
       {
         DescribeNatGatewaysCommand: { NatGateways: [gateway({ State: 'deleted' })] },
-        DescribeAddressesCommand: { Addresses: [ourAddress, { AllocationId: 'eipalloc-user', Tags: tagList({ [OWNER_TAG]: 'ElasticIP/default/x' }) }] },
+        DescribeAddressesCommand: {
+          Addresses: [
+            ourAddress,
+            { AllocationId: 'eipalloc-user', Tags: tagList({ ...OURS, [OWNER_TAG]: 'ElasticIP/default/x' }) },
+            { AllocationId: 'eipalloc-elsewhere', Tags: tagList({ ...OURS, [CLUSTER_TAG]: 'other-cluster' }) },
+          ],
+        },
         ReleaseAddressCommand: {},
       },
       options,
     );
     assert.equal(await natGatewayHandler.delete(context, spec), 'Deleted');
-    assert.deepEqual(context.callsTo('ReleaseAddressCommand'), [{ AllocationId: 'eipalloc-1' }], 'never an address another resource owns');
+    assert.deepEqual(context.callsTo('ReleaseAddressCommand'), [{ AllocationId: 'eipalloc-1' }], 'never an address another resource or cluster owns');
   });
 
   test('an address still held by the releasing gateway: Deleting', async () => {

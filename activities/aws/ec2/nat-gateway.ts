@@ -7,10 +7,16 @@
  * one; observe reports `pending` / `deleting` and the workflow waits on
  * durable timers, never inside an activity.
  *
- * The Elastic IP the handler allocates carries this NAT gateway's owner tag.
- * That tag is how a retry finds it instead of allocating a second one, and
- * how delete knows which address is its own to release: an address the spec
- * names (allocationID / allocationRef) never carries it and is never released.
+ * The gateway is found by the ID the workflow recorded, or before one is
+ * recorded by its owner tag (findOwned); CreateNatGateway also takes a
+ * client token, so a create retried after a crash gets the same gateway.
+ *
+ * The Elastic IP the handler allocates carries this NAT gateway's owner and
+ * cluster tags. They are how a retry finds it instead of allocating a
+ * second one, and how delete knows which address is its own to release: an
+ * address the spec names (allocationID / allocationRef) never carries them
+ * and is never released. The workflow records only the gateway's ID, so the
+ * address is always found by its tags.
  */
 import {
   AllocateAddressCommand,
@@ -25,19 +31,23 @@ import {
   type NatGateway,
 } from '@aws-sdk/client-ec2';
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags } from '../tags.js';
+import { compareTags, ownership } from '../tags.js';
 import {
   EC2_ERROR_CODES,
+  clientToken,
   duplicatesDifference,
+  everyPage,
+  findOwned,
   formatDifference,
   idOrReference,
+  isOurs,
   ownerFilter,
   reconcileTags,
   tagMap,
   tagSpecifications,
+  type OwnedLookup,
 } from './common.js';
 
 /** Error name update throws for a gateway AWS reports as failed; terminal. */
@@ -60,34 +70,13 @@ const ADDRESS_IN_USE = new Set(['AuthFailure', 'InvalidIPAddress.InUse']);
 // ---------------------------------------------------------------------------
 // Pure helpers.
 
-/** True when EC2 tags carry exactly this owner value. */
-export function carriesOwnerTag(tags: NatGateway['Tags'], owner: string): boolean {
-  return (tags ?? []).some((tag) => tag.Key === OWNER_TAG && tag.Value === owner);
-}
-
-/**
- * The gateways that still exist, oldest first. DescribeNatGateways lists
- * deleted gateways for about an hour; `deleted` means gone.
- */
-export function liveGateways(gateways: NatGateway[]): NatGateway[] {
-  return gateways.filter((gateway) => gateway.State !== 'deleted').sort((a, b) => createdAt(a) - createdAt(b));
-}
-
 function createdAt(gateway: NatGateway): number {
   return gateway.CreateTime ? new Date(gateway.CreateTime).getTime() : 0;
 }
 
-/**
- * ClientToken of CreateNatGateway. The resource uid, so a create retried
- * after a crash gets the same gateway back. Once one of our gateways has
- * been deleted (out of band, or failed and removed by AWS), that token would
- * keep answering with the deleted gateway, so the token of a re-create also
- * names the newest deleted one. At most 64 characters, as AWS requires.
- */
-export function natClientToken(uid: string, ours: NatGateway[]): string {
-  const deleted = ours.filter((gateway) => gateway.State === 'deleted').sort((a, b) => createdAt(b) - createdAt(a));
-  const newest = deleted[0]?.NatGatewayId;
-  return (newest ? `${uid}-${newest}` : uid).slice(0, 64);
+/** The newest of these (deleted) gateways: the one a re-create's client token names (see clientToken). */
+export function newestGateway(gateways: NatGateway[]): string | undefined {
+  return [...gateways].sort((a, b) => createdAt(b) - createdAt(a))[0]?.NatGatewayId;
 }
 
 /** The status fields of a gateway, from its primary address. */
@@ -126,27 +115,30 @@ export function compareGateway(gateway: NatGateway, duplicates: NatGateway[], de
 // AWS calls.
 
 /**
- * Every gateway carrying our owner tag, deleted ones included. The owner
- * tag is checked here as well as in the filter: moto ignores tag filters on
- * DescribeNatGateways and lists every gateway.
+ * How NAT gateways are looked up (findOwned). DescribeNatGateways lists a
+ * deleted gateway for about an hour; `deleted` means gone. They carry a
+ * creation time, so the oldest live one is managed.
  */
-async function ourGateways(ec2: EC2Client, context: AwsContext): Promise<NatGateway[]> {
-  const owner = context.tags[OWNER_TAG] ?? '';
-  const gateways: NatGateway[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeNatGatewaysCommand({ Filter: ownerFilter(context), NextToken }));
-    gateways.push(...(page.NatGateways ?? []).filter((gateway) => carriesOwnerTag(gateway.Tags, owner)));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return gateways;
+function gateways(ec2: EC2Client): OwnedLookup<NatGateway> {
+  return {
+    byIDs: async (NatGatewayIds) => (await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds }))).NatGateways ?? [],
+    byFilter: (Filter) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeNatGatewaysCommand({ Filter, NextToken }));
+        return { items: page.NatGateways, next: page.NextToken };
+      }),
+    idOf: (gateway) => gateway.NatGatewayId,
+    tagsOf: (gateway) => tagMap(gateway.Tags),
+    live: (gateway) => gateway.State !== 'deleted',
+    order: (a, b) => createdAt(a) - createdAt(b),
+    errorCodes: ERROR_CODES,
+  };
 }
 
-/** The Elastic IPs this gateway allocated (those carrying its owner tag). */
+/** The Elastic IPs this gateway allocated (those carrying its owner and cluster tags). */
 async function ourAddresses(ec2: EC2Client, context: AwsContext): Promise<Address[]> {
-  const owner = context.tags[OWNER_TAG] ?? '';
   const page = await ec2.send(new DescribeAddressesCommand({ Filters: ownerFilter(context) }));
-  return (page.Addresses ?? []).filter((address) => carriesOwnerTag(address.Tags, owner));
+  return (page.Addresses ?? []).filter((address) => isOurs(context, tagMap(address.Tags)));
 }
 
 function subnetId(context: AwsContext, desired: NATGatewaySpec): Promise<string> {
@@ -185,26 +177,29 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
 
   async observe(context) {
     const ec2 = context.client(EC2Client);
-    const [gateway, ...duplicates] = liveGateways(await ourGateways(ec2, context));
+    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
+    const found = gateway?.NatGatewayId ? { id: gateway.NatGatewayId, ...ownership(context, tagMap(gateway.Tags)) } : undefined;
     if (context.deleting) {
-      if (gateway) {
-        return present({ differences: [], ready: false, state: gateway.State ?? 'unknown', status: natGatewayStatus(gateway) });
+      if (gateway && found) {
+        return present({ ...found, differences: [], ready: false, state: gateway.State ?? 'unknown', status: natGatewayStatus(gateway) });
       }
       // The gateway is gone but the address it held is not released yet:
-      // still something to delete, so the workflow calls delete again.
+      // still something to delete, so the workflow calls delete again. No
+      // gateway is there, so no ID is reported for one.
       const addresses = await ourAddresses(ec2, context);
       if (addresses.length) {
-        return present({
+        return {
+          ...absent(),
+          exists: true,
           differences: addresses.map((address) => `elastic IP ${address.AllocationId} is still allocated`),
-          ready: false,
           state: 'releasing-address',
-          status: {},
-        });
+        };
       }
       return absent();
     }
-    if (!gateway) return absent();
+    if (!gateway || !found) return absent();
     return present({
+      ...found,
       differences: compareGateway(gateway, duplicates, context.tags),
       ready: gateway.State === 'available',
       state: gateway.State ?? 'unknown',
@@ -215,9 +210,9 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
   async create(context, desired) {
     const ec2 = context.client(EC2Client);
     const SubnetId = await subnetId(context, desired);
-    const ours = await ourGateways(ec2, context);
+    const found = await findOwned(context, gateways(ec2));
     // An earlier attempt made it (observe may not have seen it yet).
-    if (liveGateways(ours).length) return;
+    if (found.resource) return;
     const connectivity = desired.connectivityType ?? 'public';
     const AllocationId = connectivity === 'public' ? await allocationId(context, ec2, desired) : undefined;
     await ec2.send(
@@ -225,7 +220,9 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
         SubnetId,
         ConnectivityType: connectivity,
         ...(AllocationId ? { AllocationId } : {}),
-        ClientToken: natClientToken(context.resource.uid, ours),
+        // The gateway this one replaces: the recorded one, gone, or else the
+        // newest deleted one carrying our tags.
+        ClientToken: clientToken(context.resource.uid, context.awsID ?? newestGateway(found.gone)),
         TagSpecifications: tagSpecifications('natgateway', context.tags),
       }),
     );
@@ -233,7 +230,7 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
 
   async update(context) {
     const ec2 = context.client(EC2Client);
-    const [gateway] = liveGateways(await ourGateways(ec2, context));
+    const { resource: gateway } = await findOwned(context, gateways(ec2));
     if (!gateway?.NatGatewayId) return; // Gone: the next observe says so and create follows.
     if (gateway.State === 'failed') {
       throw Object.assign(
@@ -249,11 +246,11 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    const gateways = liveGateways(await ourGateways(ec2, context));
-    if (gateways.length) {
-      for (const gateway of gateways) {
-        if (gateway.State !== 'deleting' && gateway.NatGatewayId) {
-          await unlessNotFound(ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: gateway.NatGatewayId })), ERROR_CODES);
+    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
+    if (gateway) {
+      for (const each of [gateway, ...duplicates]) {
+        if (each.State !== 'deleting' && each.NatGatewayId) {
+          await unlessNotFound(ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: each.NatGatewayId })), ERROR_CODES);
         }
       }
       // AWS takes a minute or two; the address is released once it is gone.

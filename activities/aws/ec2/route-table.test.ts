@@ -4,9 +4,9 @@ import type { RouteTable } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { RouteTableKind, type RouteTableSpec } from '../../../crds/kinds/route-table.js';
 import { customResourceDefinition } from '../../../crds/crd.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, stubContext, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {
   compareAssociations,
   compareRoutes,
@@ -18,7 +18,8 @@ import {
 } from './route-table.js';
 
 const OWNER = 'RouteTable/default/public-routes';
-const TAGS = { Name: 'public-routes', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'public-routes', ...OURS };
 const resource = { kind: 'RouteTable', namespace: 'default', name: 'public-routes', uid: 'uid-1' };
 const resolved = { 'VPC/default/app-vpc': 'vpc-1', 'InternetGateway/default/app-igw': 'igw-1', 'Subnet/default/public-1a': 'subnet-a' };
 const options = { resource, tags: TAGS, resolved };
@@ -141,7 +142,10 @@ describe('observe', () => {
   test('nothing tagged: exists false, and no reference is resolved', async () => {
     const context = stubContext({ DescribeRouteTablesCommand: { RouteTables: [] } }, { resource, tags: TAGS });
     assert.equal((await routeTableHandler.observe(context, spec)).exists, false);
-    assert.deepEqual(context.callsTo('DescribeRouteTablesCommand')[0]?.Filters, [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }]);
+    assert.deepEqual(context.callsTo('DescribeRouteTablesCommand')[0]?.Filters, [
+      { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+      { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+    ]);
   });
 
   test('in sync: routes by resolved refs, associations by refs and IDs', async () => {
@@ -151,6 +155,8 @@ describe('observe', () => {
     assert.equal(observed.upToDate, true);
     assert.equal(observed.ready, true);
     assert.deepEqual(observed.status, { routeTableID: 'rtb-1', vpcID: 'vpc-1', associatedSubnets: ['subnet-a', 'subnet-b'] });
+    assert.equal(observed.id, 'rtb-1');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('each kind of difference', async () => {
@@ -164,7 +170,7 @@ describe('observe', () => {
         { Main: false, RouteTableAssociationId: 'rtbassoc-a', SubnetId: 'subnet-a', AssociationState: { State: 'associated' } },
         { Main: false, RouteTableAssociationId: 'rtbassoc-x', SubnetId: 'subnet-x', AssociationState: { State: 'associated' } },
       ],
-      Tags: tagList({ [OWNER_TAG]: OWNER }),
+      Tags: tagList(OURS),
     });
     const context = stubContext({ DescribeRouteTablesCommand: { RouteTables: [drifted] } }, options);
     const observed = await routeTableHandler.observe(context, spec);
@@ -205,12 +211,75 @@ describe('observe', () => {
     assert.deepEqual(observed.differences, []);
   });
 
-  test('tables of another owner are ignored', async () => {
+  test('tables of another owner or cluster are ignored', async () => {
     const context = stubContext(
-      { DescribeRouteTablesCommand: { RouteTables: [table({ Tags: tagList({ [OWNER_TAG]: 'RouteTable/default/other' }) })] } },
+      {
+        DescribeRouteTablesCommand: {
+          RouteTables: [
+            table({ Tags: tagList({ ...OURS, [OWNER_TAG]: 'RouteTable/default/other' }) }),
+            table({ RouteTableId: 'rtb-9', Tags: tagList({ ...OURS, [CLUSTER_TAG]: 'other-cluster' }) }),
+          ],
+        },
+      },
       options,
     );
     assert.equal((await routeTableHandler.observe(context, spec)).exists, false);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'rtb-1' };
+  const idsOnly = (inputs: Array<Record<string, unknown>>) => inputs.every((input) => input.Filters === undefined);
+
+  test('observe describes by ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeRouteTablesCommand: { RouteTables: [table()] } }, byID);
+    const observed = await routeTableHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeRouteTablesCommand'), [{ RouteTableIds: ['rtb-1'] }]);
+    assert.equal(observed.id, 'rtb-1');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags', async () => {
+    const context = stubContext({ DescribeRouteTablesCommand: awsError('InvalidRouteTableID.NotFound') }, byID);
+    assert.equal((await routeTableHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeRouteTablesCommand'), [{ RouteTableIds: ['rtb-1'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      { DescribeRouteTablesCommand: { RouteTables: [table({ Tags: tagList({ Name: 'public-routes' }) })] }, ...acceptWrites() },
+      byID,
+    );
+    const observed = await routeTableHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'rtb-1');
+    await routeTableHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['rtb-1'], Tags: tagList(OURS) }]);
+    assert.ok(idsOnly(context.callsTo('DescribeRouteTablesCommand')), 'no tag lookup');
+  });
+
+  test('create after the recorded table is gone: a client token naming it, since the old token would answer with the old table', async () => {
+    const context = stubContext(
+      {
+        DescribeRouteTablesCommand: awsError('InvalidRouteTableID.NotFound'),
+        CreateRouteTableCommand: { RouteTable: table({ RouteTableId: 'rtb-new', Routes: [localRoute], Associations: [] }) },
+        ...acceptWrites(),
+      },
+      { ...byID, resolved },
+    );
+    await routeTableHandler.create(context, { providerRef: { name: 'aws' }, vpcRef: { name: 'app-vpc' } });
+    assert.equal(context.callsTo('CreateRouteTableCommand')[0]?.ClientToken, 'uid-1-rtb-1');
+    assert.ok(idsOnly(context.callsTo('DescribeRouteTablesCommand')), 'no tag lookup');
+  });
+
+  test('delete deletes the recorded table, found by ID', async () => {
+    const context = stubContext(
+      { DescribeRouteTablesCommand: { RouteTables: [table({ Associations: [] })] }, DeleteRouteTableCommand: {} },
+      { resource, tags: TAGS, awsID: 'rtb-1', deleting: true },
+    );
+    assert.equal(await routeTableHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeRouteTablesCommand'), [{ RouteTableIds: ['rtb-1'] }]);
+    assert.deepEqual(context.callsTo('DeleteRouteTableCommand'), [{ RouteTableId: 'rtb-1' }]);
   });
 });
 

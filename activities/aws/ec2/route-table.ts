@@ -13,6 +13,10 @@
  *
  * `routes` unset leaves routes alone; `subnetAssociations` and
  * `subnetAssociationRefs` both unset leave associations alone.
+ *
+ * The table is found by the ID the workflow recorded, or before one is
+ * recorded by its owner tag (findOwned); CreateRouteTable also takes a
+ * client token, so a create retried after a crash gets the same table.
  */
 import {
   AssociateRouteTableCommand,
@@ -30,19 +34,21 @@ import {
   type RouteTable,
 } from '@aws-sdk/client-ec2';
 import type { RouteTableSpec } from '../../../crds/kinds/route-table.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags } from '../tags.js';
+import { compareTags, ownership } from '../tags.js';
 import {
   EC2_ERROR_CODES,
+  clientToken,
   duplicatesDifference,
+  everyPage,
+  findOwned,
   formatDifference,
-  ownerFilter,
   reconcileTags,
   resolveVpcID,
   tagMap,
   tagSpecifications,
+  type OwnedLookup,
 } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
@@ -252,17 +258,19 @@ async function resolveTarget(context: AwsContext, route: NonNullable<RouteTableS
   throw new Error(`route to ${route.destinationCidrBlock} has no target`);
 }
 
-/** Our tables (owner tag checked again locally), ordered by ID: route tables carry no creation time. */
-async function ourTables(ec2: EC2Client, context: AwsContext): Promise<RouteTable[]> {
-  const owner = context.tags[OWNER_TAG] ?? '';
-  const tables: RouteTable[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeRouteTablesCommand({ Filters: ownerFilter(context), NextToken }));
-    tables.push(...(page.RouteTables ?? []).filter((table) => tagMap(table.Tags)[OWNER_TAG] === owner));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return tables.sort((a, b) => (a.RouteTableId ?? '').localeCompare(b.RouteTableId ?? ''));
+/** How route tables are looked up (findOwned). */
+function tables(ec2: EC2Client): OwnedLookup<RouteTable> {
+  return {
+    byIDs: async (RouteTableIds) => (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds }))).RouteTables ?? [],
+    byFilter: (Filters) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeRouteTablesCommand({ Filters, NextToken }));
+        return { items: page.RouteTables, next: page.NextToken };
+      }),
+    idOf: (table) => table.RouteTableId,
+    tagsOf: (table) => tagMap(table.Tags),
+    errorCodes: ERROR_CODES,
+  };
 }
 
 /** Writes whatever differs: tags, then routes, then associations. */
@@ -317,12 +325,13 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const [table, ...duplicates] = await ourTables(ec2, context);
-    if (!table) return absent();
-    if (context.deleting) return present({ differences: [], ready: true, status: routeTableStatus(table) });
+    const { resource: table, duplicates } = await findOwned(context, tables(ec2));
+    if (!table?.RouteTableId) return absent();
+    const found = { id: table.RouteTableId, ...ownership(context, tagMap(table.Tags)) };
+    if (context.deleting) return present({ ...found, differences: [], ready: true, status: routeTableStatus(table) });
     const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
     differences.push(...duplicatesDifference(duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
-    return present({ differences, ready: true, status: routeTableStatus(table) });
+    return present({ ...found, differences, ready: true, status: routeTableStatus(table) });
   },
 
   async create(context, desired) {
@@ -331,12 +340,13 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
     // leaves nothing half made.
     const VpcId = await resolveVpcID(context, desired);
     const resolved = await resolveRouteTable(context, desired);
-    let [table] = await ourTables(ec2, context);
+    let table = (await findOwned(context, tables(ec2))).resource;
     if (!table) {
       const created = await ec2.send(
         new CreateRouteTableCommand({
           VpcId,
-          ClientToken: context.resource.uid,
+          // Naming the recorded table, gone, when this one replaces it.
+          ClientToken: clientToken(context.resource.uid, context.awsID),
           TagSpecifications: tagSpecifications('route-table', context.tags),
         }),
       );
@@ -349,13 +359,14 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
   async update(context, desired) {
     const ec2 = context.client(EC2Client);
     const resolved = await resolveRouteTable(context, desired);
-    const [table] = await ourTables(ec2, context);
+    const { resource: table } = await findOwned(context, tables(ec2));
     if (table) await reconcileTable(context, ec2, table, resolved);
   },
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    for (const table of await ourTables(ec2, context)) {
+    const { resource, duplicates } = await findOwned(context, tables(ec2));
+    for (const table of resource ? [resource, ...duplicates] : []) {
       // Subnet (and gateway) associations are ours to undo; a main
       // association is the VPC's and makes the delete wait until it moves.
       for (const association of table.Associations ?? []) {

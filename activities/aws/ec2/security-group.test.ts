@@ -4,10 +4,11 @@ import type { SecurityGroup } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { SecurityGroupKind, type SecurityGroupSpec } from '../../../crds/kinds/security-group.js';
 import { customResourceDefinition } from '../../../crds/crd.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
-import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, stubContext, type StubResponse } from '../testing.js';
+import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { ALREADY_EXISTS, ErrorClass, OWNED_BY_ANOTHER, classifyAwsError } from '../errors.js';
+import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {
+  adoptByIdHint,
   comparePermissions,
   formatPermission,
   formatPermissionChanges,
@@ -20,7 +21,8 @@ import {
 } from './security-group.js';
 
 const OWNER = 'SecurityGroup/default/app';
-const TAGS = { Name: 'app', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'app', ...OURS };
 const resource = { kind: 'SecurityGroup', namespace: 'default', name: 'app', uid: 'uid-1' };
 const resolved = { 'VPC/default/app-vpc': 'vpc-1', 'SecurityGroup/default/web': 'sg-web' };
 const options = { resource, tags: TAGS, resolved };
@@ -49,6 +51,27 @@ function group(overrides: Partial<SecurityGroup> = {}): SecurityGroup {
     ...overrides,
   };
 }
+
+/** DescribeSecurityGroups answering by how it is asked: by ID, by owner tag, or by name in the VPC. */
+function describeGroups(answers: { byID?: SecurityGroup[] | Error; byTag?: SecurityGroup[]; byName?: SecurityGroup[] }): StubResponse {
+  return (input) => {
+    if (input.GroupIds) {
+      if (answers.byID instanceof Error) throw answers.byID;
+      return { SecurityGroups: answers.byID ?? [] };
+    }
+    const [first] = (input.Filters as Array<{ Name: string }> | undefined) ?? [];
+    return { SecurityGroups: (first?.Name === 'group-name' ? answers.byName : answers.byTag) ?? [] };
+  };
+}
+
+const BY_NAME = [
+  { Name: 'group-name', Values: ['app'] },
+  { Name: 'vpc-id', Values: ['vpc-1'] },
+];
+const BY_TAG = [
+  { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+  { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+];
 
 const WRITES = [
   'AuthorizeSecurityGroupIngressCommand',
@@ -169,10 +192,35 @@ describe('normalising', () => {
 });
 
 describe('observe', () => {
-  test('nothing tagged: exists false', async () => {
+  test('nothing tagged and nothing of its name in the VPC: exists false', async () => {
     const context = stubContext({ DescribeSecurityGroupsCommand: { SecurityGroups: [] } }, options);
     assert.equal((await securityGroupHandler.observe(context, spec)).exists, false);
-    assert.deepEqual(context.callsTo('DescribeSecurityGroupsCommand')[0]?.Filters, [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }]);
+    assert.deepEqual(
+      context.callsTo('DescribeSecurityGroupsCommand').map((input) => input.Filters),
+      [BY_TAG, BY_NAME],
+    );
+  });
+
+  test('a group of its name in the VPC made outside the operator: unmanaged, with its ID', async () => {
+    const stranger = group({ Tags: tagList({ Name: 'app' }) });
+    const context = stubContext({ DescribeSecurityGroupsCommand: describeGroups({ byName: [stranger] }) }, options);
+    const observed = await securityGroupHandler.observe(context, spec);
+    assert.equal(observed.exists, true);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'sg-app');
+    assert.equal(observed.ownedBy, undefined);
+  });
+
+  test('a group of its name in the VPC that another resource or cluster owns: theirs', async () => {
+    for (const [tags, owner] of [
+      [{ ...OURS, [OWNER_TAG]: 'SecurityGroup/other/app' }, 'SecurityGroup/other/app'],
+      [{ ...OURS, [CLUSTER_TAG]: 'other-cluster' }, `${OWNER} in cluster other-cluster`],
+    ] as const) {
+      const context = stubContext({ DescribeSecurityGroupsCommand: describeGroups({ byName: [group({ Tags: tagList(tags) })] }) }, options);
+      const observed = await securityGroupHandler.observe(context, spec);
+      assert.equal(observed.ownedBy, owner);
+      assert.equal(observed.id, 'sg-app');
+    }
   });
 
   test('in sync: the ref resolves to the web group; egress is not managed when unset', async () => {
@@ -181,6 +229,8 @@ describe('observe', () => {
     assert.deepEqual(observed.differences, []);
     assert.equal(observed.ready, true);
     assert.deepEqual(observed.status, { groupID: 'sg-app', groupName: 'app', vpcID: 'vpc-1' });
+    assert.equal(observed.id, 'sg-app');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('each kind of difference: tags, ingress added and removed, egress managed exactly when set', async () => {
@@ -189,7 +239,7 @@ describe('observe', () => {
         { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: 'sg-old' }] },
         { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
       ],
-      Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }),
+      Tags: tagList({ ...OURS, Extra: 'x' }),
     });
     const context = stubContext({ DescribeSecurityGroupsCommand: { SecurityGroups: [drifted] } }, options);
     const observed = await securityGroupHandler.observe(context, { ...spec, egressRules: [] });
@@ -223,6 +273,55 @@ describe('observe', () => {
     const observed = await securityGroupHandler.observe(context, spec);
     assert.equal(observed.exists, true);
     assert.deepEqual(observed.differences, []);
+  });
+
+  test('deleting and nothing tagged: absent, and no name lookup (nothing is resolved)', async () => {
+    const context = stubContext({ DescribeSecurityGroupsCommand: { SecurityGroups: [] } }, { resource, tags: TAGS, deleting: true });
+    assert.equal((await securityGroupHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.commandNames(), ['DescribeSecurityGroupsCommand']);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'sg-app' };
+  const idsOnly = (inputs: Array<Record<string, unknown>>) => inputs.every((input) => input.Filters === undefined);
+
+  test('observe describes by ID and makes no tag or name lookup', async () => {
+    const context = stubContext({ DescribeSecurityGroupsCommand: describeGroups({ byID: [group()] }) }, byID);
+    const observed = await securityGroupHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeSecurityGroupsCommand'), [{ GroupIds: ['sg-app'] }]);
+    assert.equal(observed.id, 'sg-app');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags or the name', async () => {
+    const context = stubContext({ DescribeSecurityGroupsCommand: describeGroups({ byID: awsError('InvalidGroup.NotFound') }) }, byID);
+    assert.equal((await securityGroupHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeSecurityGroupsCommand'), [{ GroupIds: ['sg-app'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      { DescribeSecurityGroupsCommand: describeGroups({ byID: [group({ Tags: tagList({ Name: 'app' }) })] }), ...acceptWrites() },
+      byID,
+    );
+    const observed = await securityGroupHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'sg-app');
+    await securityGroupHandler.update(context, spec, observed);
+    assert.deepEqual(writesOf(context.commandNames()), ['CreateTagsCommand']);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['sg-app'], Tags: tagList(OURS) }]);
+    assert.ok(idsOnly(context.callsTo('DescribeSecurityGroupsCommand')), 'no tag or name lookup');
+  });
+
+  test('delete deletes the recorded group, found by ID', async () => {
+    const context = stubContext(
+      { DescribeSecurityGroupsCommand: describeGroups({ byID: [group({ IpPermissions: [] })] }), DeleteSecurityGroupCommand: {} },
+      { resource, tags: TAGS, awsID: 'sg-app', deleting: true },
+    );
+    assert.equal(await securityGroupHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeSecurityGroupsCommand'), [{ GroupIds: ['sg-app'] }]);
+    assert.deepEqual(context.callsTo('DeleteSecurityGroupCommand'), [{ GroupId: 'sg-app' }]);
   });
 });
 
@@ -277,43 +376,25 @@ describe('create', () => {
     assert.equal(context.callsTo('AuthorizeSecurityGroupIngressCommand').length, 1);
   });
 
-  test('InvalidGroup.Duplicate, ours: adopted without retagging', async () => {
+  test('InvalidGroup.Duplicate, ours (not yet visible to the tag lookup): used, without retagging', async () => {
     const context = stubContext(
       {
-        DescribeSecurityGroupsCommand: (input) => (input.Filters && (input.Filters as Array<{ Name: string }>)[0]?.Name === 'group-name' ? { SecurityGroups: [fresh] } : input.GroupIds ? { SecurityGroups: [fresh] } : { SecurityGroups: [] }),
+        DescribeSecurityGroupsCommand: describeGroups({ byName: [fresh], byID: [fresh] }),
         CreateSecurityGroupCommand: awsError('InvalidGroup.Duplicate'),
         ...acceptWrites(),
       },
       options,
     );
     await securityGroupHandler.create(context, spec);
-    const lookup = context.callsTo('DescribeSecurityGroupsCommand')[1];
-    assert.deepEqual(lookup?.Filters, [
-      { Name: 'group-name', Values: ['app'] },
-      { Name: 'vpc-id', Values: ['vpc-1'] },
-    ]);
+    assert.deepEqual(context.callsTo('DescribeSecurityGroupsCommand')[1]?.Filters, BY_NAME);
     assert.deepEqual(writesOf(context.commandNames()), ['AuthorizeSecurityGroupIngressCommand']);
   });
 
-  test('InvalidGroup.Duplicate, untagged: adopted and tagged', async () => {
+  test('InvalidGroup.Duplicate, made outside the operator: AlreadyExists naming the group ID and how to adopt it; nothing written', async () => {
     const untagged = group({ IpPermissions: [], Tags: [] });
     const context = stubContext(
       {
-        DescribeSecurityGroupsCommand: (input) => (input.Filters && (input.Filters as Array<{ Name: string }>)[0]?.Name === 'group-name' ? { SecurityGroups: [untagged] } : input.GroupIds ? { SecurityGroups: [untagged] } : { SecurityGroups: [] }),
-        CreateSecurityGroupCommand: awsError('InvalidGroup.Duplicate'),
-        ...acceptWrites(),
-      },
-      options,
-    );
-    await securityGroupHandler.create(context, spec);
-    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['sg-app'], Tags: tagList(TAGS) }]);
-  });
-
-  test('InvalidGroup.Duplicate, owned by another resource: terminal, nothing written', async () => {
-    const theirs = group({ Tags: tagList({ [OWNER_TAG]: 'SecurityGroup/other/app' }) });
-    const context = stubContext(
-      {
-        DescribeSecurityGroupsCommand: (input) => (input.Filters && (input.Filters as Array<{ Name: string }>)[0]?.Name === 'group-name' ? { SecurityGroups: [theirs] } : { SecurityGroups: [] }),
+        DescribeSecurityGroupsCommand: describeGroups({ byName: [untagged], byID: [untagged] }),
         CreateSecurityGroupCommand: awsError('InvalidGroup.Duplicate'),
         ...acceptWrites(),
       },
@@ -321,10 +402,38 @@ describe('create', () => {
     );
     const error = await securityGroupHandler.create(context, spec).then(
       () => assert.fail('create should fail'),
-      (e: unknown) => e,
+      (e: unknown) => e as Error,
+    );
+    assert.equal(error.name, ALREADY_EXISTS);
+    assert.match(error.message, /^security group app in vpc-1 \(sg-app\) already exists/);
+    assert.ok(error.message.includes(adoptByIdHint('sg-app')));
+    assert.equal(
+      adoptByIdHint('sg-app'),
+      `To manage it, annotate this resource ${Annotations.adoptionPolicy}=adopt and ${Annotations.adoptionID}=sg-app.`,
     );
     assert.equal(classifyAwsError(error, securityGroupHandler.errorCodes), ErrorClass.Terminal);
     assert.deepEqual(writesOf(context.commandNames()), []);
+  });
+
+  test('InvalidGroup.Duplicate, owned by another resource or cluster: OwnedByAnotherResource, nothing written', async () => {
+    for (const tags of [{ ...OURS, [OWNER_TAG]: 'SecurityGroup/other/app' }, { ...OURS, [CLUSTER_TAG]: 'other-cluster' }]) {
+      const theirs = group({ Tags: tagList(tags) });
+      const context = stubContext(
+        {
+          DescribeSecurityGroupsCommand: describeGroups({ byName: [theirs] }),
+          CreateSecurityGroupCommand: awsError('InvalidGroup.Duplicate'),
+          ...acceptWrites(),
+        },
+        options,
+      );
+      const error = await securityGroupHandler.create(context, spec).then(
+        () => assert.fail('create should fail'),
+        (e: unknown) => e as Error,
+      );
+      assert.equal(error.name, OWNED_BY_ANOTHER);
+      assert.equal(classifyAwsError(error, securityGroupHandler.errorCodes), ErrorClass.Terminal);
+      assert.deepEqual(writesOf(context.commandNames()), []);
+    }
   });
 
   test('a source group that is not Ready: nothing is created', async () => {
@@ -341,7 +450,7 @@ describe('update', () => {
         { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: 'sg-web', Description: 'stale' }] },
         { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0', Description: 'by hand' }] },
       ],
-      Tags: tagList({ [OWNER_TAG]: OWNER }),
+      Tags: tagList(OURS),
     });
     const desired = { ...spec, ingressRules: [...(spec.ingressRules ?? []), { ipProtocol: 'udp', fromPort: 53, cidrBlocks: ['10.0.0.0/8'] }] };
     const context = stubContext({ DescribeSecurityGroupsCommand: { SecurityGroups: [drifted] }, ...acceptWrites() }, options);
@@ -367,6 +476,27 @@ describe('update', () => {
     assert.deepEqual(context.callsTo('UpdateSecurityGroupRuleDescriptionsIngressCommand')[0]?.IpPermissions, [
       { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: 'sg-web', Description: 'from web' }] },
     ]);
+  });
+
+  test('adopted by name (no ID recorded yet): update finds the group by its name and tags it as ours', async () => {
+    const stranger = group({ Tags: tagList({ Name: 'app' }) });
+    const context = stubContext({ DescribeSecurityGroupsCommand: describeGroups({ byName: [stranger] }), ...acceptWrites() }, options);
+    await securityGroupHandler.update(context, spec, await securityGroupHandler.observe(context, spec));
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['sg-app'], Tags: tagList(OURS) }]);
+  });
+
+  test('adopted by ID (adoption-id): a foreign group is reported unmanaged, and update tags it as ours', async () => {
+    const foreign = group({ GroupId: 'sg-foreign', Tags: tagList({ team: 'web' }) });
+    const context = stubContext(
+      { DescribeSecurityGroupsCommand: describeGroups({ byID: [foreign] }), ...acceptWrites() },
+      { ...options, awsID: 'sg-foreign' },
+    );
+    const observed = await securityGroupHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'sg-foreign');
+    await securityGroupHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['sg-foreign'], Tags: tagList(TAGS) }]);
+    assert.deepEqual(context.callsTo('DeleteTagsCommand'), [{ Resources: ['sg-foreign'], Tags: [{ Key: 'team' }] }]);
   });
 
   test('a rule that changed meanwhile is retried, not terminal', () => {

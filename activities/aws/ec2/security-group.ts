@@ -12,9 +12,13 @@
  * `egressRules` unset leaves egress alone; set, even empty, egress is
  * exactly those rules. `ingressRules` unset leaves ingress alone too.
  *
- * CreateSecurityGroup has no ClientToken; the group name is unique in its
- * VPC, and InvalidGroup.Duplicate leads to the existing group, which is
- * adopted unless another custom resource owns it.
+ * The group is found by the ID the workflow recorded, or before one is
+ * recorded by its owner tag (findOwned), or else by its name, which is
+ * unique in its VPC. A group of that name that is not ours is reported with
+ * its ownership: the workflow leaves it alone unless this resource adopts
+ * it. CreateSecurityGroup has no ClientToken; InvalidGroup.Duplicate leads
+ * to the existing group, which is used only when it is ours (an earlier
+ * attempt the tag lookup did not show yet).
  */
 import {
   AuthorizeSecurityGroupEgressCommand,
@@ -31,24 +35,25 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { isSelfReference, type SecurityGroupRule, type SecurityGroupSpec } from '../../../crds/kinds/security-group.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { Annotations } from '../../../shared/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags } from '../tags.js';
+import { alreadyExists, assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';
 import {
   EC2_ERROR_CODES,
   duplicatesDifference,
+  everyPage,
+  findOwned,
   formatDifference,
-  ownerFilter,
   reconcileTags,
   resolveVpcID,
   tagMap,
   tagSpecifications,
+  type Found,
+  type OwnedLookup,
 } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
-  // The group name is taken in this VPC by a group another resource owns.
-  terminal: [OWNED_BY_ANOTHER],
   // A rule that appeared or went between our read and our write: the next
   // pass reads again and computes the changes anew.
   retryable: [...EC2_ERROR_CODES.retryable, 'InvalidPermission.Duplicate', 'InvalidPermission.NotFound'],
@@ -268,17 +273,53 @@ export async function resolveRules(context: AwsContext, desired: SecurityGroupSp
   };
 }
 
-/** Our groups (owner tag checked again locally), ordered by ID: groups carry no creation time. */
-async function ourGroups(ec2: EC2Client, context: AwsContext): Promise<SecurityGroup[]> {
-  const owner = context.tags[OWNER_TAG] ?? '';
-  const groups: SecurityGroup[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: ownerFilter(context), NextToken }));
-    groups.push(...(page.SecurityGroups ?? []).filter((group) => tagMap(group.Tags)[OWNER_TAG] === owner));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return groups.sort((a, b) => (a.GroupId ?? '').localeCompare(b.GroupId ?? ''));
+/** How security groups are looked up (findOwned). */
+function groups(ec2: EC2Client): OwnedLookup<SecurityGroup> {
+  return {
+    byIDs: async (GroupIds) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds }))).SecurityGroups ?? [],
+    byFilter: (Filters) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeSecurityGroupsCommand({ Filters, NextToken }));
+        return { items: page.SecurityGroups, next: page.NextToken };
+      }),
+    idOf: (group) => group.GroupId,
+    tagsOf: (group) => tagMap(group.Tags),
+    errorCodes: ERROR_CODES,
+  };
+}
+
+/** The group of this name in this VPC, whoever made it. */
+async function groupNamed(ec2: EC2Client, groupName: string, VpcId: string): Promise<SecurityGroup | undefined> {
+  const found = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'group-name', Values: [groupName] },
+        { Name: 'vpc-id', Values: [VpcId] },
+      ],
+    }),
+  );
+  return found.SecurityGroups?.find((candidate) => candidate.GroupName === groupName && candidate.GroupId);
+}
+
+/**
+ * The group as observe and update see it: by recorded ID or owner tag
+ * (findOwned), or, when neither finds one and no ID is recorded, the group
+ * of the spec's name in its VPC. That one is a create's obstacle (the name
+ * is unique in a VPC), so observe reports it with its ownership rather than
+ * as missing; update reaches it only when this resource adopts it. A
+ * recorded ID that is gone is final, as for every kind; and while deleting
+ * nothing is resolved, so only our own group is found.
+ */
+async function findGroup(context: AwsContext, ec2: EC2Client, desired: SecurityGroupSpec): Promise<Found<SecurityGroup>> {
+  const found = await findOwned(context, groups(ec2));
+  if (found.resource || context.awsID !== undefined || context.deleting) return found;
+  const named = await groupNamed(ec2, desired.groupName, await resolveVpcID(context, desired));
+  return named ? { ...found, resource: named } : found;
+}
+
+/** The adoption hint of a group met by name: adopt it by its ID. */
+export function adoptByIdHint(groupId: string): string {
+  return `To manage it, annotate this resource ${Annotations.adoptionPolicy}=adopt and ${Annotations.adoptionID}=${groupId}.`;
 }
 
 /**
@@ -339,23 +380,19 @@ async function readGroup(ec2: EC2Client, GroupId: string): Promise<SecurityGroup
 
 /**
  * The group of this name in this VPC, after CreateSecurityGroup said it
- * exists: ours (an earlier attempt that observe did not see yet), someone
- * else's (terminal), or untagged (adopted and tagged).
+ * exists: ours (an earlier attempt the tag lookup did not show yet) is
+ * used; another resource's or cluster's fails with OwnedByAnotherResource;
+ * one made outside the operator fails with AlreadyExists, naming its ID for
+ * adoption. Both are terminal: nothing is changed on a group not ours.
  */
-async function adoptExisting(context: AwsContext, ec2: EC2Client, groupName: string, VpcId: string): Promise<SecurityGroup> {
-  const found = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: 'group-name', Values: [groupName] },
-        { Name: 'vpc-id', Values: [VpcId] },
-      ],
-    }),
-  );
-  const group = found.SecurityGroups?.find((candidate) => candidate.GroupName === groupName);
+async function existingGroup(context: AwsContext, ec2: EC2Client, groupName: string, VpcId: string): Promise<SecurityGroup> {
+  const group = await groupNamed(ec2, groupName, VpcId);
   if (!group?.GroupId) throw new Error(`security group ${groupName} in ${VpcId} exists but cannot be found`);
   const tags = tagMap(group.Tags);
   assertNotOwnedByAnother(context, `security group ${groupName} in ${VpcId}`, tags);
-  await reconcileTags(ec2, group.GroupId, context.tags, tags);
+  if (ownership(context, tags).unmanaged) {
+    throw alreadyExists(`security group ${groupName} in ${VpcId} (${group.GroupId})`, adoptByIdHint(group.GroupId));
+  }
   return group;
 }
 
@@ -366,12 +403,13 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const [group, ...duplicates] = await ourGroups(ec2, context);
+    const { resource: group, duplicates } = await findGroup(context, ec2, desired);
     if (!group?.GroupId) return absent();
-    if (context.deleting) return present({ differences: [], ready: true, status: securityGroupStatus(group) });
+    const found = { id: group.GroupId, ...ownership(context, tagMap(group.Tags)) };
+    if (context.deleting) return present({ ...found, differences: [], ready: true, status: securityGroupStatus(group) });
     const differences = compareSecurityGroup(group, await resolveRules(context, desired, group.GroupId), context.tags);
     differences.push(...duplicatesDifference(duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
-    return present({ differences, ready: true, status: securityGroupStatus(group) });
+    return present({ ...found, differences, ready: true, status: securityGroupStatus(group) });
   },
 
   async create(context, desired) {
@@ -380,7 +418,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
     // References to other groups first, so a dependency that is not Ready
     // yet leaves nothing half made (a self-reference needs no waiting).
     await resolveRules(context, desired, 'self');
-    let [group] = await ourGroups(ec2, context);
+    let group = (await findOwned(context, groups(ec2))).resource;
     if (!group) {
       try {
         const created = await ec2.send(
@@ -395,7 +433,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
         group = { GroupId: created.GroupId };
       } catch (error) {
         if (errorName(error) !== 'InvalidGroup.Duplicate') throw error;
-        group = await adoptExisting(context, ec2, desired.groupName, VpcId);
+        group = await existingGroup(context, ec2, desired.groupName, VpcId);
       }
     }
     const GroupId = group.GroupId ?? '';
@@ -406,7 +444,7 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
 
   async update(context, desired) {
     const ec2 = context.client(EC2Client);
-    const [group] = await ourGroups(ec2, context);
+    const { resource: group } = await findGroup(context, ec2, desired);
     if (!group?.GroupId) return;
     const resolved = await resolveRules(context, desired, group.GroupId);
     await reconcileTags(ec2, group.GroupId, context.tags, tagMap(group.Tags));
@@ -415,7 +453,8 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    for (const group of await ourGroups(ec2, context)) {
+    const { resource, duplicates } = await findOwned(context, groups(ec2));
+    for (const group of resource ? [resource, ...duplicates] : []) {
       const GroupId = group.GroupId;
       if (!GroupId) continue;
       // Rules of this group that name other groups go first: two groups

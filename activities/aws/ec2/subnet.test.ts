@@ -5,14 +5,15 @@ import type { Subnet } from '@aws-sdk/client-ec2';
 import { customResourceDefinition } from '../../../crds/crd.js';
 import { SubnetKind, type SubnetSpec } from '../../../crds/kinds/subnet.js';
 import { FailureType } from '../../../shared/failures.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { compareSubnet, observedSubnet, subnetHandler } from './subnet.js';
 import { formatDifference } from './common.js';
 
 const OWNER = 'Subnet/default/public-1a';
-const TAGS = { Name: 'public-1a', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'public-1a', ...OURS };
 const resource = { kind: 'Subnet', namespace: 'default', name: 'public-1a', uid: 'uid-1' };
 const resolved = { 'VPC/default/app-vpc': 'vpc-1' };
 const options = { resource, tags: TAGS, resolved };
@@ -92,10 +93,17 @@ describe('schema', () => {
 });
 
 describe('observe', () => {
-  test('no subnet with the owner tag is exists:false', async () => {
+  test('no subnet with the owner and cluster tags is exists:false', async () => {
     const context = stubContext({ DescribeSubnetsCommand: { Subnets: [] } }, options);
     assert.equal((await subnetHandler.observe(context, spec)).exists, false);
-    assert.deepEqual(context.callsTo('DescribeSubnetsCommand'), [{ Filters: [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }] }]);
+    assert.deepEqual(context.callsTo('DescribeSubnetsCommand'), [
+      {
+        Filters: [
+          { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+          { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+        ],
+      },
+    ]);
   });
 
   test('a subnet that matches is up to date and ready, with every status field', async () => {
@@ -112,6 +120,8 @@ describe('observe', () => {
       availabilityZone: 'us-east-1a',
       cidrBlock: '10.0.1.0/24',
     });
+    assert.equal(observed.id, 'subnet-1');
+    assert.equal(observed.unmanaged, undefined);
   });
 
   test('vpcRef resolves to the VPC status.vpcID; a raw vpcID is used as given', async () => {
@@ -142,7 +152,7 @@ describe('observe', () => {
               CidrBlock: '10.0.9.0/24',
               AvailabilityZone: 'us-east-1b',
               MapPublicIpOnLaunch: false,
-              Tags: tagList({ [OWNER_TAG]: OWNER, Name: 'renamed' }),
+              Tags: tagList({ ...OURS, Name: 'renamed' }),
             }),
           ],
         },
@@ -175,6 +185,47 @@ describe('observe', () => {
     const observed = await subnetHandler.observe(context, spec);
     assert.equal(observed.status.subnetID, 'subnet-1');
     assert.deepEqual(observed.differences, ["duplicates: subnet-2 also carry this resource's owner tag"]);
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'subnet-1' };
+
+  test('observe describes by ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeSubnetsCommand: { Subnets: [subnet()] } }, byID);
+    const observed = await subnetHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeSubnetsCommand'), [{ SubnetIds: ['subnet-1'] }]);
+    assert.equal(observed.id, 'subnet-1');
+    assert.equal(observed.upToDate, true);
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags', async () => {
+    const context = stubContext({ DescribeSubnetsCommand: awsError('InvalidSubnetID.NotFound') }, byID);
+    assert.equal((await subnetHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeSubnetsCommand'), [{ SubnetIds: ['subnet-1'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      { ...acceptWrites(), DescribeSubnetsCommand: { Subnets: [subnet('subnet-1', { Tags: tagList({ Name: 'public-1a' }) })] } },
+      byID,
+    );
+    const observed = await subnetHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'subnet-1');
+    await subnetHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['subnet-1'], Tags: tagList(OURS) }]);
+    assert.ok(context.callsTo('DescribeSubnetsCommand').every((input) => input.Filters === undefined), 'no tag lookup');
+  });
+
+  test('delete deletes the recorded subnet, found by ID', async () => {
+    const context = stubContext(
+      { DescribeSubnetsCommand: { Subnets: [subnet()] }, DeleteSubnetCommand: {} },
+      { ...byID, resolved: {}, deleting: true },
+    );
+    assert.equal(await subnetHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeSubnetsCommand'), [{ SubnetIds: ['subnet-1'] }]);
+    assert.deepEqual(context.callsTo('DeleteSubnetCommand'), [{ SubnetId: 'subnet-1' }]);
   });
 });
 
@@ -240,7 +291,7 @@ describe('create', () => {
 describe('update', () => {
   test('sends only what differs', async () => {
     const context = stubContext(
-      { ...acceptWrites(), DescribeSubnetsCommand: { Subnets: [subnet('subnet-1', { Tags: tagList({ [OWNER_TAG]: OWNER, Name: 'x' }) })] } },
+      { ...acceptWrites(), DescribeSubnetsCommand: { Subnets: [subnet('subnet-1', { Tags: tagList({ ...OURS, Name: 'x' }) })] } },
       options,
     );
     const observed = await subnetHandler.observe(context, spec);

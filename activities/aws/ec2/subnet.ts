@@ -3,8 +3,9 @@
  * (vpcID, or vpcRef resolved to that VPC's status.vpcID), cidrBlock and
  * availabilityZone are fixed when it is made.
  *
- * Found by its owner tag, which CreateSubnet attaches in the same call;
- * CreateSubnet takes no client token, so that lookup is the only guard
+ * Found by the ID the workflow recorded, or before one is recorded by its
+ * owner tag, which CreateSubnet attaches in the same call (findOwned).
+ * CreateSubnet takes no client token, so the tag lookup is the only guard
  * against a second subnet after a crash (and EC2 refuses an overlapping
  * CIDR anyway).
  */
@@ -19,16 +20,21 @@ import {
 import type { SubnetSpec } from '../../../crds/kinds/subnet.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags, type Tags } from '../tags.js';
-import { EC2_ERROR_CODES, ownerFilter, reconcileTags, tagMap, tagSpecifications } from './common.js';
+import { compareTags, ownership, type Tags } from '../tags.js';
 import {
+  EC2_ERROR_CODES,
   IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
+  findOwned,
   formatDifference,
   immutableFieldError,
+  reconcileTags,
   resolveVpcID,
+  tagMap,
+  tagSpecifications,
   untilVisible,
   type Difference,
+  type OwnedLookup,
 } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
@@ -107,11 +113,15 @@ export function compareSubnet(desired: SubnetSpec, vpcID: string, observed: Obse
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-/** The subnets carrying this resource's owner tag. No creation time to go by: the lowest ID is the one managed. */
-async function findSubnets(context: AwsContext, ec2: EC2Client): Promise<{ subnet?: Subnet; duplicates: Subnet[] }> {
-  const { Subnets = [] } = await ec2.send(new DescribeSubnetsCommand({ Filters: ownerFilter(context) }));
-  const [subnet, ...duplicates] = Subnets.filter((s) => s.SubnetId).sort((a, b) => (a.SubnetId ?? '').localeCompare(b.SubnetId ?? ''));
-  return subnet ? { subnet, duplicates } : { duplicates };
+/** How subnets are looked up (findOwned). */
+function subnets(ec2: EC2Client): OwnedLookup<Subnet> {
+  return {
+    byIDs: async (SubnetIds) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds }))).Subnets ?? [],
+    byFilter: async (Filters) => (await ec2.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
+    idOf: (subnet) => subnet.SubnetId,
+    tagsOf: (subnet) => tagMap(subnet.Tags),
+    errorCodes: ERROR_CODES,
+  };
 }
 
 /** DeleteSubnet; Deleting while something still uses it (a NAT gateway, a network interface, an instance). */
@@ -135,7 +145,7 @@ async function reconcileSubnet(
   subnet: Subnet,
   duplicates: Subnet[],
 ): Promise<void> {
-  // Ours by their tag; one with dependents stays and is reported again.
+  // Ours by their tags; one with dependents stays and is reported again.
   for (const duplicate of duplicates) await deleteSubnet(ec2, duplicate.SubnetId ?? '');
   const observed = observedSubnet(subnet);
   await reconcileTags(ec2, observed.subnetID, context.tags, observed.tags);
@@ -157,13 +167,20 @@ export const subnetHandler: ResourceHandler<SubnetSpec> = {
     const ec2 = context.client(EC2Client);
     if (context.deleting) {
       // Resolve nothing (the VPC may be gone first) and compare nothing.
-      const { subnet } = await findSubnets(context, ec2);
+      const { resource: subnet } = await findOwned(context, subnets(ec2));
       if (!subnet) return absent();
       const observed = observedSubnet(subnet);
-      return present({ differences: [], ready: observed.state === 'available', state: observed.state, status: subnetStatus(observed) });
+      return present({
+        id: observed.subnetID,
+        ...ownership(context, observed.tags),
+        differences: [],
+        ready: observed.state === 'available',
+        state: observed.state,
+        status: subnetStatus(observed),
+      });
     }
     const vpcID = await resolveVpcID(context, desired);
-    const { subnet, duplicates } = await findSubnets(context, ec2);
+    const { resource: subnet, duplicates } = await findOwned(context, subnets(ec2));
     if (!subnet) return absent();
     const observed = observedSubnet(subnet);
     const differences = [
@@ -171,6 +188,8 @@ export const subnetHandler: ResourceHandler<SubnetSpec> = {
       ...duplicatesDifference(duplicates.map((d) => d.SubnetId ?? '')),
     ];
     return present({
+      id: observed.subnetID,
+      ...ownership(context, observed.tags),
       differences: differences.map(formatDifference),
       ready: observed.state === 'available',
       state: observed.state,
@@ -181,8 +200,8 @@ export const subnetHandler: ResourceHandler<SubnetSpec> = {
   async create(context, desired) {
     const vpcID = await resolveVpcID(context, desired);
     const ec2 = context.client(EC2Client);
-    let found = await findSubnets(context, ec2);
-    if (!found.subnet) {
+    let found = await findOwned(context, subnets(ec2));
+    if (!found.resource) {
       await ec2.send(
         new CreateSubnetCommand({
           VpcId: vpcID,
@@ -191,28 +210,25 @@ export const subnetHandler: ResourceHandler<SubnetSpec> = {
           TagSpecifications: tagSpecifications('subnet', context.tags),
         }),
       );
-      found = (await untilVisible(context, async () => {
-        const again = await findSubnets(context, ec2);
-        return again.subnet ? again : undefined;
-      })) ?? { duplicates: [] };
+      found = await untilVisible(context, subnets(ec2));
       // Still not visible: the workflow looks again after a backoff.
-      if (!found.subnet) return;
+      if (!found.resource) return;
     }
     // A new subnet does not map public IPs; set what the spec asks.
-    await reconcileSubnet(context, ec2, desired, vpcID, found.subnet, found.duplicates);
+    await reconcileSubnet(context, ec2, desired, vpcID, found.resource, found.duplicates);
   },
 
   async update(context, desired) {
     const vpcID = await resolveVpcID(context, desired);
     const ec2 = context.client(EC2Client);
-    const { subnet, duplicates } = await findSubnets(context, ec2);
+    const { resource: subnet, duplicates } = await findOwned(context, subnets(ec2));
     if (!subnet) return;
     await reconcileSubnet(context, ec2, desired, vpcID, subnet, duplicates);
   },
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    const { subnet, duplicates } = await findSubnets(context, ec2);
+    const { resource: subnet, duplicates } = await findOwned(context, subnets(ec2));
     let outcome: DeleteOutcome = 'Deleted';
     for (const each of subnet ? [subnet, ...duplicates] : []) {
       if ((await deleteSubnet(ec2, each.SubnetId ?? '')) === 'Deleting') outcome = 'Deleting';

@@ -4,14 +4,15 @@ import type { Vpc } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { customResourceDefinition } from '../../../crds/crd.js';
 import { VPCKind, type VpcSpec } from '../../../crds/kinds/vpc.js';
-import { OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
-import { awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
+import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { formatDifference } from './common.js';
 import { compareVpc, dnsAttributeChanges, observedVpc, vpcHandler } from './vpc.js';
 
 const OWNER = 'VPC/default/app-vpc';
-const TAGS = { Name: 'app', [OWNER_TAG]: OWNER };
+const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
+const TAGS = { Name: 'app', ...OURS };
 const resource = { kind: 'VPC', namespace: 'default', name: 'app-vpc', uid: 'uid-1' };
 const options = { resource, tags: TAGS };
 
@@ -79,12 +80,25 @@ describe('schema', () => {
 });
 
 describe('observe', () => {
-  test('no VPC with the owner tag is exists:false, found by the owner tag only', async () => {
+  test('no VPC with the owner and cluster tags is exists:false, found by those tags only', async () => {
     const context = stubContext({ DescribeVpcsCommand: { Vpcs: [] } }, options);
     const observed = await vpcHandler.observe(context, spec);
     assert.equal(observed.exists, false);
-    assert.deepEqual(context.callsTo('DescribeVpcsCommand'), [{ Filters: [{ Name: `tag:${OWNER_TAG}`, Values: [OWNER] }] }]);
+    assert.deepEqual(context.callsTo('DescribeVpcsCommand'), [
+      {
+        Filters: [
+          { Name: `tag:${OWNER_TAG}`, Values: [OWNER] },
+          { Name: `tag:${CLUSTER_TAG}`, Values: [TEST_CLUSTER_ID] },
+        ],
+      },
+    ]);
     assert.deepEqual(context.commandNames(), ['DescribeVpcsCommand']);
+  });
+
+  test("another cluster's VPC of the same owner tag is not ours, even where the endpoint ignores the cluster filter", async () => {
+    const theirs = vpc('vpc-9', { Tags: tagList({ ...TAGS, [CLUSTER_TAG]: 'other-cluster' }) });
+    const context = stubContext({ DescribeVpcsCommand: { Vpcs: [theirs] } }, options);
+    assert.equal((await vpcHandler.observe(context, spec)).exists, false);
   });
 
   test('a VPC that matches the spec is up to date and ready, with its status fields', async () => {
@@ -95,6 +109,9 @@ describe('observe', () => {
     assert.equal(observed.ready, true);
     assert.equal(observed.state, 'available');
     assert.deepEqual(observed.status, { vpcID: 'vpc-1', cidrBlock: '10.0.0.0/16', state: 'available' });
+    assert.equal(observed.id, 'vpc-1');
+    assert.equal(observed.unmanaged, undefined);
+    assert.equal(observed.ownedBy, undefined);
     // One attribute per call: EC2 has no way to read both at once.
     assert.deepEqual(
       context.callsTo('DescribeVpcAttributeCommand').map((input) => input.Attribute),
@@ -117,7 +134,7 @@ describe('observe', () => {
     const context = stubContext(
       {
         DescribeVpcsCommand: {
-          Vpcs: [vpc('vpc-1', { CidrBlock: '10.9.0.0/16', InstanceTenancy: 'default', Tags: tagList({ [OWNER_TAG]: OWNER, Extra: 'x' }) })],
+          Vpcs: [vpc('vpc-1', { CidrBlock: '10.9.0.0/16', InstanceTenancy: 'default', Tags: tagList({ ...OURS, Extra: 'x' }) })],
         },
         DescribeVpcAttributeCommand: dns(false, false),
       },
@@ -155,7 +172,7 @@ describe('observe', () => {
 
   test('while deleting: only existence and state, no attribute reads, no comparison', async () => {
     const context = stubContext(
-      { DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { CidrBlock: '10.9.0.0/16', Tags: tagList({ [OWNER_TAG]: OWNER }) })] } },
+      { DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { CidrBlock: '10.9.0.0/16', Tags: tagList(OURS) })] } },
       { ...options, deleting: true },
     );
     const observed = await vpcHandler.observe(context, spec);
@@ -176,6 +193,91 @@ describe('observe', () => {
   test('throttling is not mistaken for "not found"', async () => {
     const context = stubContext({ DescribeVpcsCommand: awsError('RequestLimitExceeded', { status: 503, fault: 'server' }) }, options);
     await assert.rejects(vpcHandler.observe(context, spec), { name: 'RequestLimitExceeded' });
+  });
+});
+
+describe('by recorded ID (context.awsID)', () => {
+  const byID = { ...options, awsID: 'vpc-1' };
+
+  test('observe describes by ID and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeVpcsCommand: { Vpcs: [vpc()] }, DescribeVpcAttributeCommand: dns(true, true) }, byID);
+    const observed = await vpcHandler.observe(context, spec);
+    assert.deepEqual(context.callsTo('DescribeVpcsCommand'), [{ VpcIds: ['vpc-1'] }]);
+    assert.equal(observed.id, 'vpc-1');
+    assert.equal(observed.upToDate, true);
+    assert.equal(observed.unmanaged, undefined);
+  });
+
+  test('gone (NotFound): exists:false, with no fallback to the tags', async () => {
+    const context = stubContext({ DescribeVpcsCommand: awsError('InvalidVpcID.NotFound') }, byID);
+    assert.equal((await vpcHandler.observe(context, spec)).exists, false);
+    assert.deepEqual(context.callsTo('DescribeVpcsCommand'), [{ VpcIds: ['vpc-1'] }]);
+  });
+
+  test('its owner tag removed by hand: unmanaged, with its ID; update writes the owner and cluster tags back', async () => {
+    const context = stubContext(
+      {
+        ...acceptWrites(),
+        DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { Tags: tagList({ Name: 'app' }) })] },
+        DescribeVpcAttributeCommand: dns(true, true),
+      },
+      byID,
+    );
+    const observed = await vpcHandler.observe(context, spec);
+    assert.equal(observed.unmanaged, true);
+    assert.equal(observed.id, 'vpc-1');
+    assert.deepEqual(observed.differences, [`tags: +${CLUSTER_TAG}, +${OWNER_TAG}`]);
+    await vpcHandler.update(context, spec, observed);
+    assert.deepEqual(context.callsTo('CreateTagsCommand'), [{ Resources: ['vpc-1'], Tags: tagList(OURS) }]);
+    assert.ok(context.callsTo('DescribeVpcsCommand').every((input) => input.Filters === undefined), 'no tag lookup');
+  });
+
+  test("another resource's VPC named by ID is reported as theirs", async () => {
+    const context = stubContext(
+      { DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { Tags: tagList({ ...TAGS, [OWNER_TAG]: 'VPC/default/other' }) })] } },
+      { ...byID, deleting: true },
+    );
+    const observed = await vpcHandler.observe(context, spec);
+    assert.equal(observed.ownedBy, 'VPC/default/other');
+    assert.equal(observed.id, 'vpc-1');
+  });
+
+  test('create finds the recorded VPC by ID and creates nothing', async () => {
+    const context = stubContext(
+      { ...acceptWrites(), DescribeVpcsCommand: { Vpcs: [vpc()] }, DescribeVpcAttributeCommand: dns(true, true) },
+      byID,
+    );
+    await vpcHandler.create(context, spec);
+    assert.deepEqual(writesOf(context.commandNames()), []);
+  });
+
+  test('create after the recorded VPC is gone makes a new one and waits for it by its tags', async () => {
+    const context = stubContext(
+      {
+        ...acceptWrites(),
+        DescribeVpcsCommand: (input: CommandInput) => {
+          if (input.VpcIds) throw awsError('InvalidVpcID.NotFound');
+          return { Vpcs: [vpc('vpc-2')] };
+        },
+        DescribeVpcAttributeCommand: dns(true, true),
+      },
+      byID,
+    );
+    await vpcHandler.create(context, spec);
+    assert.deepEqual(writesOf(context.commandNames()), ['CreateVpcCommand']);
+  });
+
+  test('delete deletes the recorded VPC only, and makes no tag lookup', async () => {
+    const context = stubContext({ DescribeVpcsCommand: { Vpcs: [vpc()] }, DeleteVpcCommand: {} }, { ...byID, deleting: true });
+    assert.equal(await vpcHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.callsTo('DescribeVpcsCommand'), [{ VpcIds: ['vpc-1'] }]);
+    assert.deepEqual(context.callsTo('DeleteVpcCommand'), [{ VpcId: 'vpc-1' }]);
+  });
+
+  test('delete of a recorded VPC that is gone: Deleted', async () => {
+    const context = stubContext({ DescribeVpcsCommand: awsError('InvalidVpcID.NotFound') }, { ...byID, deleting: true });
+    assert.equal(await vpcHandler.delete(context, spec), 'Deleted');
+    assert.deepEqual(context.commandNames(), ['DescribeVpcsCommand']);
   });
 });
 
@@ -304,7 +406,7 @@ describe('update', () => {
     const context = stubContext(
       {
         ...acceptWrites(),
-        DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { Tags: tagList({ [OWNER_TAG]: OWNER, Name: 'old', Extra: 'x' }) })] },
+        DescribeVpcsCommand: { Vpcs: [vpc('vpc-1', { Tags: tagList({ ...OURS, Name: 'old', Extra: 'x' }) })] },
         DescribeVpcAttributeCommand: dns(true, true),
       },
       options,

@@ -2,15 +2,15 @@
  * VPC: one VPC with its DNS attributes (enableDnsSupport, enableDnsHostnames)
  * and tags. cidrBlock and instanceTenancy are fixed when the VPC is made.
  *
- * EC2 assigns the ID and CreateVpc takes no client token, so the VPC is
- * found by its owner tag, which CreateVpc attaches in the same call
- * (TagSpecifications). Every verb starts by looking the VPC up that way:
- * that lookup is what keeps a create retried after a crash from making a
- * second VPC.
+ * EC2 assigns the ID and CreateVpc takes no client token. Every verb looks
+ * the VPC up by the ID the workflow recorded (findOwned), or, before one is
+ * recorded, by its owner tag, which CreateVpc attaches in the same call
+ * (TagSpecifications): that lookup is what keeps a create retried after a
+ * crash from making a second VPC.
  *
- * Should the lookup ever find more than one (a create EC2 had not shown to
- * the lookup yet), the lowest ID is managed, the others are reported as a
- * difference, update deletes them, and delete deletes them all.
+ * Should the tag lookup ever find more than one (a create EC2 had not shown
+ * to the lookup yet), the lowest ID is managed, the others are reported as
+ * a difference, update deletes them, and delete deletes them all.
  */
 import {
   CreateVpcCommand,
@@ -24,19 +24,20 @@ import {
 import type { VpcSpec } from '../../../crds/kinds/vpc.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type DeleteOutcome, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags, type Tags } from '../tags.js';
+import { compareTags, ownership, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
   IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
+  findOwned,
   formatDifference,
   immutableFieldError,
-  ownerFilter,
   reconcileTags,
   tagMap,
   tagSpecifications,
   untilVisible,
   type Difference,
+  type OwnedLookup,
 } from './common.js';
 
 const ERROR_CODES: ErrorCodes = {
@@ -118,15 +119,15 @@ export function dnsAttributeChanges(
 // ---------------------------------------------------------------------------
 // AWS calls.
 
-/**
- * The VPCs carrying this resource's owner tag: the one it manages and any
- * duplicates. EC2 reports no creation time for a VPC, so "oldest" cannot be
- * known; the lowest ID is chosen instead, so that every pass picks the same.
- */
-async function findVpcs(context: AwsContext, ec2: EC2Client): Promise<{ vpc?: Vpc; duplicates: Vpc[] }> {
-  const { Vpcs = [] } = await ec2.send(new DescribeVpcsCommand({ Filters: ownerFilter(context) }));
-  const [vpc, ...duplicates] = Vpcs.filter((v) => v.VpcId).sort((a, b) => (a.VpcId ?? '').localeCompare(b.VpcId ?? ''));
-  return vpc ? { vpc, duplicates } : { duplicates };
+/** How VPCs are looked up (findOwned); DescribeVpcs takes both an ID list and filters. */
+function vpcs(ec2: EC2Client): OwnedLookup<Vpc> {
+  return {
+    byIDs: async (VpcIds) => (await ec2.send(new DescribeVpcsCommand({ VpcIds }))).Vpcs ?? [],
+    byFilter: async (Filters) => (await ec2.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
+    idOf: (vpc) => vpc.VpcId,
+    tagsOf: (vpc) => tagMap(vpc.Tags),
+    errorCodes: ERROR_CODES,
+  };
 }
 
 /** The VPC with the DNS attributes the spec manages, one DescribeVpcAttribute call each. */
@@ -161,7 +162,7 @@ async function deleteVpc(ec2: EC2Client, VpcId: string): Promise<DeleteOutcome> 
  */
 async function reconcileVpc(context: AwsContext, ec2: EC2Client, desired: VpcSpec, vpc: Vpc, duplicates: Vpc[]): Promise<void> {
   // Duplicates can only come from a create EC2 had not yet shown to the
-  // lookup. They are ours by their tag; one that already has dependents
+  // tag lookup. They are ours by their tags; one that already has dependents
   // stays (DependencyViolation) and is reported again by the next observe.
   for (const duplicate of duplicates) await deleteVpc(ec2, duplicate.VpcId ?? '');
   const observed = await readVpc(ec2, desired, vpc);
@@ -182,12 +183,19 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { vpc, duplicates } = await findVpcs(context, ec2);
-    if (!vpc) return absent();
+    const { resource: vpc, duplicates } = await findOwned(context, vpcs(ec2));
+    if (!vpc?.VpcId) return absent();
+    const found = { id: vpc.VpcId, ...ownership(context, tagMap(vpc.Tags)) };
     if (context.deleting) {
       // Compare nothing: only whether it is still there, and in what state.
       const observed = observedVpc(vpc);
-      return present({ differences: [], ready: observed.state === 'available', state: observed.state, status: vpcStatus(observed) });
+      return present({
+        ...found,
+        differences: [],
+        ready: observed.state === 'available',
+        state: observed.state,
+        status: vpcStatus(observed),
+      });
     }
     let observed: ObservedVpc;
     try {
@@ -202,6 +210,7 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
       ...duplicatesDifference(duplicates.map((d) => d.VpcId ?? '')),
     ];
     return present({
+      ...found,
       differences: differences.map(formatDifference),
       ready: observed.state === 'available',
       state: observed.state,
@@ -211,8 +220,8 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);
-    let found = await findVpcs(context, ec2);
-    if (!found.vpc) {
+    let found = await findOwned(context, vpcs(ec2));
+    if (!found.resource) {
       await ec2.send(
         new CreateVpcCommand({
           CidrBlock: desired.cidrBlock,
@@ -220,22 +229,19 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
           TagSpecifications: tagSpecifications('vpc', context.tags),
         }),
       );
-      found = (await untilVisible(context, async () => {
-        const again = await findVpcs(context, ec2);
-        return again.vpc ? again : undefined;
-      })) ?? { duplicates: [] };
+      found = await untilVisible(context, vpcs(ec2));
       // Still not visible after about 8 s (rare): the workflow observes
       // again after a backoff, and update sets the DNS attributes once the
       // lookup finds it.
-      if (!found.vpc) return;
+      if (!found.resource) return;
     }
     // A new VPC has DNS support on and hostnames off; set what the spec asks.
-    await reconcileVpc(context, ec2, desired, found.vpc, found.duplicates);
+    await reconcileVpc(context, ec2, desired, found.resource, found.duplicates);
   },
 
   async update(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { vpc, duplicates } = await findVpcs(context, ec2);
+    const { resource: vpc, duplicates } = await findOwned(context, vpcs(ec2));
     // Gone since observe: the next observe reports it missing and it is created again.
     if (!vpc) return;
     await reconcileVpc(context, ec2, desired, vpc, duplicates);
@@ -243,7 +249,7 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
 
   async delete(context) {
     const ec2 = context.client(EC2Client);
-    const { vpc, duplicates } = await findVpcs(context, ec2);
+    const { resource: vpc, duplicates } = await findOwned(context, vpcs(ec2));
     let outcome: DeleteOutcome = 'Deleted';
     for (const each of vpc ? [vpc, ...duplicates] : []) {
       if ((await deleteVpc(ec2, each.VpcId ?? '')) === 'Deleting') outcome = 'Deleting';

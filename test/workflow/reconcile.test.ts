@@ -255,7 +255,7 @@ describe('reconcile workflow', () => {
 
   test('paused: no AWS call; a paused Delete waits; unpausing resumes', async () => {
     const world = new FakeWorld({ management: { policy: 'Full', paused: true } });
-    await scenario(world, {}, async (handle, signalChange) => {
+    await scenario(world, {}, async (_handle, signalChange) => {
       await eventually('Paused condition', () => world.lastStatus?.conditions.some((c) => c.type === 'Paused' && c.status === 'True') === true);
       await signalChange();
       await eventually('a second pass', () => world.count('loadResource') >= 2);

@@ -314,28 +314,21 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
           });
           return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
         case Action.Conflict:
+        case Action.AlreadyExists: {
+          // Not ours: wait for a spec change or an adoption annotation (both
+          // wake it); nothing of it goes into status.
+          const conflict = decision.action === Action.Conflict;
           block(resource);
           await report(uid, {
             phase: Phase.Error,
-            reason: 'AlreadyManaged',
-            message: `${decision.reason}; choose another name`,
+            reason: conflict ? 'AlreadyManaged' : 'AlreadyExists',
+            message: conflict ? `${decision.reason}; choose another name` : decision.reason,
             synced: false,
             observedGeneration: generation,
             fields: {},
           });
           return terminalRetrySeconds;
-        case Action.AlreadyExists:
-          // Waits for a spec change or an adoption annotation; both wake it.
-          block(resource);
-          await report(uid, {
-            phase: Phase.Error,
-            reason: 'AlreadyExists',
-            message: decision.reason,
-            synced: false,
-            observedGeneration: generation,
-            fields: {},
-          });
-          return terminalRetrySeconds;
+        }
         case Action.AdoptionTargetMissing:
           // It may yet be made in AWS, which no signal announces.
           await report(uid, {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
 import type { AwsRequest } from '../../shared/activities.js';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
+import { FailureType } from '../../shared/failures.js';
+import { failure, reasonOf } from './testing.js';
 import { CLUSTER_TAG } from '../../shared/identity.js';
 import type { KubeClients } from '../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
@@ -79,20 +79,6 @@ function bucketRequest(namespace: string, providerNamespace?: string): AwsReques
     uid: 'uid-1',
     spec: { providerRef: { name: 'shared', ...(providerNamespace ? { namespace: providerNamespace } : {}) }, bucketName: 'b' },
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a failure');
-}
-
-function reasonOf(error: ApplicationFailure): string | undefined {
-  return (error.details?.[0] as FailureDetails | undefined)?.reason;
 }
 
 const heartbeat = () => {};

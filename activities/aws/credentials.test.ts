@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
 import { loadConfig, parseAmbientCredentialNamespaces } from '../../shared/config.js';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
+import { FailureType } from '../../shared/failures.js';
+import { failure, reasonOf } from './testing.js';
 import type { KubeClients } from '../kube/client.js';
 import { providerCredentials, type CredentialSettings } from './credentials.js';
 
@@ -39,20 +40,6 @@ const keyRefs = {
   accessKeyIDRef: { name: 'aws', key: 'access-key-id' },
   secretAccessKeyRef: { name: 'aws', key: 'secret-access-key' },
 };
-
-async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a failure');
-}
-
-function reasonOf(error: ApplicationFailure): string | undefined {
-  return (error.details?.[0] as FailureDetails | undefined)?.reason;
-}
 
 function assertTerminal(error: ApplicationFailure, reason: string): void {
   assert.equal(error.type, FailureType.Terminal);

@@ -6,7 +6,7 @@
  */
 import { ServiceException } from '@smithy/core/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../../shared/failures.js';
+import { FailureType, type FailureDetails } from '../../shared/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
 import type { AwsContext } from './handler.js';
 
@@ -134,4 +134,20 @@ export function awsError(name: string, options: AwsErrorOptions = {}): ServiceEx
     $metadata: { httpStatusCode: options.status ?? (fault === 'client' ? 400 : 500), attempts: 1 },
     message: options.message ?? name,
   });
+}
+
+/** The ApplicationFailure `promise` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!(error instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(error)}`, { cause: error });
+    return error;
+  }
+  throw new Error('expected a failure');
+}
+
+/** The reason a failure carries for conditions and Events. */
+export function reasonOf(error: ApplicationFailure): string | undefined {
+  return (error.details?.[0] as FailureDetails | undefined)?.reason;
 }

@@ -24,6 +24,13 @@ export interface FailureDetails {
    * shortest backoff cap instead of the resync interval.
    */
   unwatched?: boolean;
+  /**
+   * An AWS ID the spec names literally (`vpcID: vpc-0…`) does not exist. It
+   * may be made later outside the operator, which no signal announces, and
+   * asking AWS again soon cannot help: looked at again with a backoff that
+   * grows to half an hour.
+   */
+  missingInAws?: boolean;
 }
 
 /**

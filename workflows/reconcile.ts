@@ -75,12 +75,26 @@ const awsDelete = proxyActivities<AwsActivities>({
  * that much to every slow resource's time to Ready.
  */
 const MAX_BACKOFF_SECONDS = 15;
+/**
+ * Longest wait between looks for an AWS resource the spec names by ID that
+ * does not exist: at most a few AWS calls per resource per hour.
+ */
+const MAX_MISSING_BACKOFF_SECONDS = 1800;
 /** Past this many events the history is handed to a fresh run. */
 const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
 /** Backoff for the n-th consecutive wait: 1, 2, 4 … capped. */
 function backoffSeconds(retries: number, cap: number): number {
-  return Math.min(2 ** Math.min(retries, 10), cap);
+  return Math.min(2 ** Math.min(retries, 11), cap);
+}
+
+/**
+ * The condition that tells a script "needs a change to the spec or its
+ * annotations" from "retrying" without reading messages (ACK's
+ * ACK.Terminal): present, True, only while a terminal error holds.
+ */
+function terminalCondition(reason: string, message: string): ExtraCondition {
+  return { type: 'Terminal', status: 'True', reason, message };
 }
 
 /** What a failed activity means for the resource. */
@@ -90,6 +104,8 @@ interface FailureOutcome {
   message: string;
   /** No signal will announce a fix (see FailureDetails.unwatched). */
   unwatched: boolean;
+  /** An AWS ID the spec names does not exist (see FailureDetails.missingInAws). */
+  missingInAws: boolean;
 }
 
 function describeFailure(error: unknown): FailureOutcome {
@@ -98,10 +114,22 @@ function describeFailure(error: unknown): FailureOutcome {
     const details = cause.details?.[0] as Partial<FailureDetails> | undefined;
     const known: string[] = [FailureType.Terminal, FailureType.ProviderNotReady, FailureType.DependencyNotReady];
     const type = known.includes(cause.type ?? '') ? (cause.type as FailureType) : FailureType.Retryable;
-    return { type, reason: details?.reason ?? cause.type ?? 'Error', message: cause.message, unwatched: details?.unwatched === true };
+    return {
+      type,
+      reason: details?.reason ?? cause.type ?? 'Error',
+      message: cause.message,
+      unwatched: details?.unwatched === true,
+      missingInAws: details?.missingInAws === true,
+    };
   }
   if (error instanceof ActivityFailure) {
-    return { type: FailureType.Retryable, reason: 'ActivityFailed', message: error.cause?.message ?? error.message, unwatched: false };
+    return {
+      type: FailureType.Retryable,
+      reason: 'ActivityFailed',
+      message: error.cause?.message ?? error.message,
+      unwatched: false,
+      missingInAws: false,
+    };
   }
   // Anything else is a bug in this workflow: let Temporal fail the task and
   // retry it after a fix is deployed, instead of guessing.
@@ -177,6 +205,12 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       state.awsID = observed.id;
       state.creating = undefined;
     }
+  }
+
+  /** The longest backoff while waiting out a failure. */
+  function waitCap(failure: FailureOutcome): number {
+    if (failure.missingInAws) return Math.max(resyncSeconds, MAX_MISSING_BACKOFF_SECONDS);
+    return failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds;
   }
 
   /** Holds a generation (and annotations) that hit a terminal error until either changes or the retry time comes. */
@@ -326,6 +360,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             synced: false,
             observedGeneration: generation,
             fields: {},
+            conditions: [terminalCondition(conflict ? 'AlreadyManaged' : 'AlreadyExists', decision.reason)],
           });
           return terminalRetrySeconds;
         }
@@ -386,7 +421,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         // The watcher signals when the provider or dependency changes; the
         // timer is only a safety net, except for what it cannot see.
         await report(uid, { phase: Phase.Waiting, reason: failure.reason, message: failure.message, synced: undefined });
-        return backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds);
+        return backoffSeconds(state.retries++, waitCap(failure));
       }
       if (failure.type === FailureType.Terminal) {
         // A create that found the name taken made nothing of ours to claim.
@@ -397,7 +432,8 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         await report(uid, {
           phase: Phase.Error,
           reason: failure.reason,
-          message: `${failure.message} (fix the spec; it is not retried until it changes)`,
+          message: `${failure.message} (needs a change to the spec: tried again when the spec, its annotations or a dependency change, or after ${terminalRetrySeconds} s)`,
+          conditions: [terminalCondition(failure.reason, failure.message)],
           synced: false,
           observedGeneration: generation,
         });
@@ -496,7 +532,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
           message: `deletion blocked: ${failure.message}`,
           synced: false,
         });
-        await waitFor(backoffSeconds(state.retries++, failure.unwatched ? MAX_BACKOFF_SECONDS : resyncSeconds));
+        await waitFor(backoffSeconds(state.retries++, waitCap(failure)));
         return false;
       }
     }
@@ -544,6 +580,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         message: resource.invalid,
         synced: false,
         observedGeneration: resource.generation,
+        conditions: [terminalCondition('InvalidSpec', resource.invalid)],
       });
       waitSeconds = terminalRetrySeconds;
     } else if (management.policy === 'Full' && !resource.hasFinalizer && !(await kube.addFinalizer(ref, uid))) {

@@ -8,24 +8,54 @@ import type { AwsActivities, AwsRequest } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
 import type { KubeClients } from '../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
-import { ErrorClass, classifyAwsError, errorMessage, errorName, type ErrorCodes } from './errors.js';
+import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, type ErrorCodes } from './errors.js';
 import type { AwsContext, ResourceHandler } from './handler.js';
 import { handlerFor } from './registry.js';
+
+/** Where the calls of `context` go, for messages: the provider's endpoint, or AWS's own in its region. */
+function endpointOf(context: AwsContext | undefined): string {
+  if (!context) return 'AWS';
+  return context.endpoint ?? `AWS in ${context.region}`;
+}
 
 /**
  * Maps a thrown error to the failure the workflow understands. Terminal
  * failures are non-retryable so Temporal does not storm AWS with a request
  * that can only fail again; everything else is retried with backoff.
  */
-export function toFailure(error: unknown, codes: ErrorCodes = {}): ApplicationFailure {
+export function toFailure(error: unknown, codes: ErrorCodes = {}, context?: AwsContext): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   const name = errorName(error);
-  const details: FailureDetails = { reason: name };
   const message = `${name}: ${errorMessage(error)}`;
-  if (classifyAwsError(error, codes) === ErrorClass.Terminal) {
+  const errorClass = classifyAwsError(error, codes);
+  if (errorClass === ErrorClass.Terminal) {
+    const details: FailureDetails = { reason: name };
     return ApplicationFailure.create({ type: FailureType.Terminal, message, nonRetryable: true, details: [details] });
   }
-  return ApplicationFailure.create({ type: FailureType.Retryable, message, details: [details] });
+  if (errorClass === ErrorClass.NotFound) {
+    // Handlers answer "not found" of their own resource themselves; one that
+    // escapes names something else the spec gave by ID, which is missing.
+    const details: FailureDetails = { reason: 'DependencyNotFound', missingInAws: true };
+    return ApplicationFailure.create({
+      type: FailureType.DependencyNotReady,
+      message: `waiting for an AWS resource the spec names to exist: ${message}`,
+      nonRetryable: true,
+      details: [details],
+    });
+  }
+  if (isUnreachable(error)) {
+    // Every call already tried three times with its own timeouts: say so in
+    // status now (the workflow keeps backing off) rather than after the
+    // activity's retries, minutes later.
+    const details: FailureDetails = { reason: 'Unreachable' };
+    return ApplicationFailure.create({
+      type: FailureType.Retryable,
+      message: `${endpointOf(context)} did not answer (${message})`,
+      nonRetryable: true,
+      details: [details],
+    });
+  }
+  return ApplicationFailure.create({ type: FailureType.Retryable, message, details: [{ reason: name } satisfies FailureDetails] });
 }
 
 function activityHeartbeat(): void {
@@ -42,11 +72,12 @@ export function awsActivities(
     verb: (handler: ResourceHandler<never>, context: AwsContext, desired: never) => Promise<T>,
   ): Promise<T> {
     const handler = handlerFor(request.ref.kind);
+    let context: AwsContext | undefined;
     try {
-      const context = await awsContextFor(clients, settings, request, heartbeat);
+      context = await awsContextFor(clients, settings, request, heartbeat);
       return await verb(handler, context, request.spec as never);
     } catch (error) {
-      throw toFailure(error, handler.errorCodes);
+      throw toFailure(error, handler.errorCodes, context);
     }
   }
   return {

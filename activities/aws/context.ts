@@ -24,6 +24,17 @@ export interface AwsSettings {
   ambientCredentialNamespaces: string[] | '*';
 }
 
+/**
+ * Retries and timeouts of every AWS call. Three attempts, as AWS's own
+ * standard mode makes; a black-holed endpoint then fails within about
+ * 3 × (5 s to connect or 8 s for an answer), inside the activity's 30 s.
+ */
+export const AWS_CALL_RETRIES = {
+  maxAttempts: 3,
+  retryMode: 'standard',
+  requestHandler: { connectionTimeout: 5_000, requestTimeout: 8_000, throwOnRequestTimeout: true },
+} as const satisfies Pick<AwsClientConfig, 'maxAttempts' | 'retryMode' | 'requestHandler'>;
+
 interface Provider {
   namespace: string;
   spec: AWSProviderSpec;
@@ -118,13 +129,14 @@ export async function awsContextFor(
   const config: AwsClientConfig = {
     region: provider.spec.region,
     credentials,
-    maxAttempts: 1,
+    ...AWS_CALL_RETRIES,
     ...(provider.spec.endpoint ? { endpoint: provider.spec.endpoint, forcePathStyle: true } : {}),
   };
   const specTags = request.spec.tags as Record<string, string> | undefined;
   return {
     resource: { ...request.ref, uid: request.uid },
     region: provider.spec.region,
+    ...(provider.spec.endpoint ? { endpoint: provider.spec.endpoint } : {}),
     ...(provider.accountID ? { accountID: provider.accountID } : {}),
     // Observe-only never writes tags, so ours are not wanted on it either:
     // its drift is measured against the spec alone.

@@ -123,6 +123,19 @@ export function classifyAwsError(error: unknown, codes: ErrorCodes = {}): ErrorC
   return ErrorClass.Retryable;
 }
 
+/**
+ * True when the call got no answer from AWS at all: a refused or reset
+ * connection, a name that does not resolve, a request that timed out.
+ * Reported as `Unreachable`, naming the endpoint, rather than as whatever
+ * the socket library called it.
+ */
+export function isUnreachable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as ErrorShape;
+  if (shape.$metadata?.httpStatusCode !== undefined) return false;
+  return NETWORK_NAMES.has(errorName(error)) || (typeof shape.code === 'string' && NETWORK_CODES.has(shape.code));
+}
+
 /** True when `error` is the AWS "not found" for this handler. */
 export function isNotFound(error: unknown, codes: ErrorCodes = {}): boolean {
   return classifyAwsError(error, codes) === ErrorClass.NotFound;

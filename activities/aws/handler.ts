@@ -17,8 +17,16 @@ export interface AwsClientConfig {
   credentials: AwsCredentialIdentityProvider;
   /** Path-style S3 addressing, needed by local endpoints that have no per-bucket DNS. */
   forcePathStyle?: boolean;
-  /** 1: retries belong to Temporal, which backs off durably and shows each attempt. */
+  /**
+   * Each call retries throttling, 5xx and connection errors itself, with
+   * jittered backoff (the SDK's standard mode), before the activity gives
+   * up; the activity's retries and the workflow's backoff are for longer
+   * outages.
+   */
   maxAttempts: number;
+  retryMode: 'standard' | 'adaptive';
+  /** Connection and per-attempt request timeouts, so an endpoint that never answers fails fast. */
+  requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: true };
 }
 
 /** A reference as specs write it: the namespace defaults to the resource's own. */
@@ -33,6 +41,8 @@ export interface AwsContext {
   /** The custom resource being reconciled. */
   resource: ObjectRef & { uid: string };
   region: string;
+  /** The AWS endpoint the provider sets (moto, LocalStack); unset for AWS's own. */
+  endpoint?: string;
   /** Account of the provider, when STS has told us. */
   accountID?: string;
   /** Tags every created resource must carry: provider defaultTags, then spec tags, then the owner and cluster tags. */

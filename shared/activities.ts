@@ -3,10 +3,10 @@
  * Types only: the workflow bundle must not pull in Node or SDK code.
  */
 import type { DeletionPolicy } from '../crds/schema.js';
-import type { DeleteOutcome, JsonValue, Observation } from '../activities/aws/handler.js';
+import type { DeleteOutcome, JsonValue, Lifecycle, Observation } from '../activities/aws/handler.js';
 import type { AdoptionPolicy, ManagementPolicy, ObjectRef } from './identity.js';
 
-export type { DeleteOutcome, JsonValue, Observation };
+export type { DeleteOutcome, JsonValue, Lifecycle, Observation };
 
 /** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };

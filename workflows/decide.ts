@@ -4,6 +4,7 @@
  * it is tested as a table and can never differ between replays.
  */
 import type { DeletionPolicy } from '../crds/schema.js';
+import type { Lifecycle } from '../shared/activities.js';
 import { Annotations, type AdoptionPolicy, type ManagementPolicy } from '../shared/identity.js';
 
 /** What observe reported, reduced to what the decision needs. */
@@ -11,8 +12,10 @@ export interface ObservedSummary {
   exists: boolean;
   upToDate: boolean;
   ready: boolean;
-  /** AWS lifecycle state, when the kind has one. */
+  /** AWS lifecycle state, when the kind has one, for messages. */
   state?: string;
+  /** That state in every kind's terms (Observation.lifecycle). */
+  lifecycle?: Lifecycle;
   differences: string[];
   /** The AWS identifier observe found. */
   id?: string;
@@ -85,8 +88,6 @@ export interface Decision {
   reason: string;
 }
 
-const DELETING_STATES = new Set(['deleting', 'shutting-down', 'pending-deletion', 'PendingDeletion']);
-
 /** An unmanaged resource that is ours all the same: recorded as ours, or just made by our create. */
 export function claimable(input: DecisionInput, observed: ObservedSummary): boolean {
   return input.creating === true || (observed.id !== undefined && observed.id === input.recordedID);
@@ -111,8 +112,8 @@ export function decide(input: DecisionInput): Decision {
     if (observed.unmanaged && !claimable(input, observed)) {
       return { action: Action.Release, reason: 'the AWS resource was not created by this operator; leaving it in place' };
     }
-    if (observed.state && DELETING_STATES.has(observed.state)) {
-      return { action: Action.WaitUntilDeleted, reason: `AWS reports state ${observed.state}` };
+    if (observed.lifecycle === 'Deleting') {
+      return { action: Action.WaitUntilDeleted, reason: `AWS reports state ${observed.state ?? 'deleting'}` };
     }
     return { action: Action.Delete, reason: 'deletionPolicy Delete' };
   }

@@ -84,8 +84,14 @@ export interface Observation {
   upToDate: boolean;
   /** The resource can be used (created and in its available state). */
   ready: boolean;
-  /** AWS's own lifecycle state when it has one (pending, available, deleting…). */
+  /** AWS's own lifecycle state when it has one (pending, available, deleting…), for messages. */
   state?: string;
+  /**
+   * That state in the workflow's terms, so no AWS state string of any kind
+   * is known to the workflow: `Deleting` means AWS is removing it and
+   * deletion only has to wait.
+   */
+  lifecycle?: Lifecycle;
   /** Readable field-level differences, e.g. `versioning: Suspended -> Enabled`. */
   differences: string[];
   /** The AWS identifier found (VPC ID, bucket name, queue URL…); the workflow records it. */
@@ -100,6 +106,9 @@ export interface Observation {
   /** Kind-specific status fields (bucketName, arn, queueURL…). */
   status: { [key: string]: JsonValue };
 }
+
+/** A lifecycle state, the same for every kind. */
+export type Lifecycle = 'Pending' | 'Available' | 'Deleting' | 'Failed';
 
 /** Result of a delete call: gone already, or AWS is still removing it. */
 export type DeleteOutcome = 'Deleted' | 'Deleting';
@@ -147,6 +156,7 @@ export function present(
     ready: boolean;
     status: Observation['status'];
     state?: string;
+    lifecycle?: Lifecycle;
   } & Ownership,
 ): Observation {
   return {
@@ -157,6 +167,7 @@ export function present(
     differences: found.differences,
     status: found.status,
     ...(found.state !== undefined ? { state: found.state } : {}),
+    ...(found.lifecycle !== undefined ? { lifecycle: found.lifecycle } : {}),
     ...(found.ownedBy !== undefined ? { ownedBy: found.ownedBy } : {}),
     ...(found.unmanaged ? { unmanaged: true } : {}),
   };

@@ -6,7 +6,7 @@ import { NATGatewayKind, type NATGatewaySpec } from '../../../crds/kinds/nat-gat
 import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
-import { NAT_GATEWAY_FAILED, compareGateway, natGatewayHandler, natGatewayStatus, newestGateway } from './nat-gateway.js';
+import { NAT_GATEWAY_FAILED, compareGateway, lifecycleOf, natGatewayHandler, natGatewayStatus, newestGateway } from './nat-gateway.js';
 
 const OWNER = 'NATGateway/default/nat-1a';
 const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };
@@ -471,4 +471,12 @@ describe('delete', () => {
     assert.equal(await natGatewayHandler.delete(context, spec), 'Deleted');
     assert.equal((await natGatewayHandler.observe(context, spec)).exists, false);
   });
+});
+
+test('NAT gateway states map onto the one lifecycle the workflow knows', () => {
+  assert.deepEqual(lifecycleOf('deleting'), { lifecycle: 'Deleting' });
+  assert.deepEqual(lifecycleOf('pending'), { lifecycle: 'Pending' });
+  assert.deepEqual(lifecycleOf('available'), { lifecycle: 'Available' });
+  assert.deepEqual(lifecycleOf('failed'), { lifecycle: 'Failed' });
+  assert.deepEqual(lifecycleOf('deleted'), {});
 });

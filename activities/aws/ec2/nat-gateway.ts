@@ -32,7 +32,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
-import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
+import { absent, present, type AwsContext, type Lifecycle, type Observation, type ResourceHandler } from '../handler.js';
 import { compareTags, ownership } from '../tags.js';
 import {
   EC2_ERROR_CODES,
@@ -170,6 +170,22 @@ async function allocationId(context: AwsContext, ec2: EC2Client, desired: NATGat
   return allocated.AllocationId;
 }
 
+/** A NAT gateway's state in the workflow's terms. */
+export function lifecycleOf(state: string | undefined): { lifecycle?: Lifecycle } {
+  switch (state) {
+    case 'pending':
+      return { lifecycle: 'Pending' };
+    case 'available':
+      return { lifecycle: 'Available' };
+    case 'deleting':
+      return { lifecycle: 'Deleting' };
+    case 'failed':
+      return { lifecycle: 'Failed' };
+    default:
+      return {};
+  }
+}
+
 /** The NATGateway handler. */
 export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
   kind: 'NATGateway',
@@ -181,7 +197,14 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
     const found = gateway?.NatGatewayId ? { id: gateway.NatGatewayId, ...ownership(context, tagMap(gateway.Tags)) } : undefined;
     if (context.deleting) {
       if (gateway && found) {
-        return present({ ...found, differences: [], ready: false, state: gateway.State ?? 'unknown', status: natGatewayStatus(gateway) });
+        return present({
+          ...found,
+          differences: [],
+          ready: false,
+          state: gateway.State ?? 'unknown',
+          ...lifecycleOf(gateway.State),
+          status: natGatewayStatus(gateway),
+        });
       }
       // The gateway is gone but the address it held is not released yet:
       // still something to delete, so the workflow calls delete again. No
@@ -203,6 +226,7 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
       differences: compareGateway(gateway, duplicates, context.tags),
       ready: gateway.State === 'available',
       state: gateway.State ?? 'unknown',
+      ...lifecycleOf(gateway.State),
       status: natGatewayStatus(gateway),
     });
   },

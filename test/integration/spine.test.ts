@@ -240,8 +240,12 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'mycompany-secure-data', VersioningConfiguration: { Status: 'Suspended' } }));
     assert.equal(await versioning('mycompany-secure-data'), 'Suspended');
     await h.until('drift repaired', async () => (await versioning('mycompany-secure-data')) === 'Enabled', 20_000);
-    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=secure-data-bucket', '-o', 'json']);
-    assert.match(events, /DriftRepaired/);
+    // The Event follows the repair; wait for it rather than race it.
+    const events = await h.until('a DriftRepaired Event', async () => {
+      const list = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=secure-data-bucket', '-o', 'json']);
+      return /DriftRepaired/.test(list) ? list : null;
+    });
+    assert.match(events, /versioning: Suspended -> Enabled/);
   });
 
   test('a manifest the schema rejects fails at apply with the field named, and nothing is created', async () => {

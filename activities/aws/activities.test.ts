@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { FailureType } from '../../shared/failures.js';
 import { toFailure } from './activities.js';
 import { AWS_CALL_RETRIES } from './context.js';
@@ -87,4 +87,23 @@ test('terminal and retryable AWS errors keep their AWS name as the reason', () =
   assert.equal(retryable.type, FailureType.Retryable);
   assert.equal(retryable.nonRetryable, false);
   assert.equal(reasonOf(retryable), 'InternalError');
+});
+
+test('an answer the SDK cannot parse is reported as such, not as a bare SyntaxError', async () => {
+  const server = createServer((request, response) => {
+    request.resume();
+    response.writeHead(200, { 'content-type': 'application/xml' });
+    response.end('<<< not xml at all');
+  });
+  try {
+    const endpoint = await listen(server);
+    const error = await client(endpoint)
+      .send(new ListBucketsCommand({}))
+      .then(() => assert.fail('the answer is garbage'), (e: unknown) => e);
+    const failure = toFailure(error, {}, stubContext({}, { region: 'us-east-1' }));
+    assert.equal(reasonOf(failure), 'UnreadableAnswer', String(error));
+    assert.match(failure.message, /answered something that is not a valid AWS response/);
+  } finally {
+    server.close();
+  }
 });

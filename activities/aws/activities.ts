@@ -8,7 +8,7 @@ import type { AwsActivities, AwsRequest } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
 import type { KubeClients } from '../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
-import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, type ErrorCodes } from './errors.js';
+import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, isUnreadableAnswer, type ErrorCodes } from './errors.js';
 import type { AwsContext, ResourceHandler } from './handler.js';
 import { handlerFor } from './registry.js';
 
@@ -52,6 +52,14 @@ export function toFailure(error: unknown, codes: ErrorCodes = {}, context?: AwsC
       type: FailureType.Retryable,
       message: `${endpointOf(context)} did not answer (${message})`,
       nonRetryable: true,
+      details: [details],
+    });
+  }
+  if (isUnreadableAnswer(error)) {
+    const details: FailureDetails = { reason: 'UnreadableAnswer' };
+    return ApplicationFailure.create({
+      type: FailureType.Retryable,
+      message: `${endpointOf(context)} answered something that is not a valid AWS response (${errorMessage(error).split('\n')[0]})`,
       details: [details],
     });
   }

@@ -136,6 +136,15 @@ export function isUnreachable(error: unknown): boolean {
   return NETWORK_NAMES.has(errorName(error)) || (typeof shape.code === 'string' && NETWORK_CODES.has(shape.code));
 }
 
+/**
+ * True when AWS (or something posing as it) answered, but not in a form the
+ * SDK could parse: the SDK's deserializer attaches the raw `$response` to
+ * such an error, which, unlike every modelled AWS error, has no `$fault`.
+ */
+export function isUnreadableAnswer(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$response' in error && !('$fault' in error);
+}
+
 /** True when `error` is the AWS "not found" for this handler. */
 export function isNotFound(error: unknown, codes: ErrorCodes = {}): boolean {
   return classifyAwsError(error, codes) === ErrorClass.NotFound;

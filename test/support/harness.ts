@@ -164,3 +164,115 @@ spec:
     },
   };
 }
+
+/**
+ * A second cluster beside a harness: its own API server (so its own
+ * kube-system UID, the operator's default cluster identity), its own
+ * Temporal (so same-named resources get workflows of their own), and its own
+ * operator, all sharing the harness's AWS through its proxy. Two clusters of
+ * one account, as staging and production often are.
+ */
+export interface SecondCluster {
+  stack: LocalStack;
+  operator: Operator;
+  /** UID of this cluster's kube-system namespace. */
+  clusterID: string;
+  kubectl(args: string[], stdin?: string): Promise<string>;
+  /** `kubectl apply` of YAML text. */
+  apply(yaml: string): Promise<void>;
+  /** The object as JSON, or null when it does not exist. */
+  get<T = CustomObject>(resource: string, name: string): Promise<T | null>;
+  /** Polls `check` every 200 ms until it returns a value, failing after `timeoutMs` with `what`. */
+  until<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+  teardown(): Promise<void>;
+}
+
+/**
+ * Starts a second cluster whose provider `production-aws` (Secret
+ * `aws-credentials`, holding the harness's secret access key, so the same
+ * leak checks apply) points at the harness's AWS proxy.
+ */
+export async function startSecondCluster(h: Harness, operatorEnv: Record<string, string> = {}): Promise<SecondCluster> {
+  const stack = await startStack({ components: ['etcd', 'kube', 'temporal'] });
+  let operator: Operator | undefined;
+  try {
+    const kubectlPath = await stackBinary('kubectl');
+    const kubectl = async (args: string[], stdin?: string): Promise<string> => {
+      const child = run(kubectlPath, ['--kubeconfig', stack.kubeconfigPath, ...args], { cwd: root, maxBuffer: 32 << 20 });
+      if (stdin !== undefined) child.child.stdin?.end(stdin);
+      return (await child).stdout;
+    };
+    const apply = async (yaml: string) => {
+      await kubectl(['apply', '-f', '-'], yaml);
+    };
+    const get = async <T>(resource: string, name: string): Promise<T | null> => {
+      try {
+        return JSON.parse(await kubectl(['get', resource, name, '-o', 'json'])) as T;
+      } catch (error) {
+        if (String((error as { stderr?: string }).stderr).includes('NotFound')) return null;
+        throw error;
+      }
+    };
+    const until = async <T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await check();
+        if (value) return value;
+        if (Date.now() > deadline) {
+          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (second cluster)\n${operator?.tail() ?? ''}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+
+    await kubectl(['apply', '-f', 'deploy/crds/']);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    await apply(`
+apiVersion: v1
+kind: Secret
+metadata: { name: aws-credentials, namespace: default }
+type: Opaque
+stringData:
+  access-key-id: ${awsCredentials.accessKeyId}
+  secret-access-key: ${h.secretAccessKey}
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: AWSProvider
+metadata: { name: ${providerName}, namespace: default }
+spec:
+  region: ${awsCredentials.region}
+  endpoint: ${h.proxy.url}
+  accessKeyIDRef: { name: aws-credentials, key: access-key-id }
+  secretAccessKeyRef: { name: aws-credentials, key: secret-access-key }
+  defaultTags: { managed-by: infra-operator, environment: testing }
+`);
+    const clusterID = (await kubectl(['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}'])).trim();
+
+    const started = new Operator({
+      kubeconfigPath: stack.kubeconfigPath,
+      temporalAddress: stack.temporalAddress,
+      taskQueue: `it-second-${randomUUID()}`,
+      env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
+    });
+    operator = started;
+    await started.start();
+
+    return {
+      stack,
+      operator: started,
+      clusterID,
+      kubectl,
+      apply,
+      get,
+      until,
+      async teardown() {
+        await started.stop().catch(() => undefined);
+        await stack.stop();
+      },
+    };
+  } catch (error) {
+    await operator?.stop().catch(() => undefined);
+    await stack.stop().catch(() => undefined);
+    throw error;
+  }
+}

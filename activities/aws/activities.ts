@@ -4,13 +4,13 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwsActivities, AwsRequest } from '../../shared/activities.js';
+import type { AwsActivities, AwsRequest, JsonObject } from '../../shared/activities.js';
 import { FailureType, type FailureDetails } from '../../shared/failures.js';
 import type { KubeClients } from '../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
 import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, isUnreadableAnswer, type ErrorCodes } from './errors.js';
-import type { AwsContext, ResourceHandler } from './handler.js';
-import { handlerFor } from './registry.js';
+import type { AwsContext } from './handler.js';
+import { handlerFor, type RegisteredHandler } from './registry.js';
 
 /** Where the calls of `context` go, for messages: the provider's endpoint, or AWS's own in its region. */
 function endpointOf(context: AwsContext | undefined): string {
@@ -77,13 +77,13 @@ export function awsActivities(
 ): AwsActivities {
   async function run<T>(
     request: AwsRequest,
-    verb: (handler: ResourceHandler<never>, context: AwsContext, desired: never) => Promise<T>,
+    verb: (handler: RegisteredHandler, context: AwsContext, desired: JsonObject) => Promise<T>,
   ): Promise<T> {
     const handler = handlerFor(request.ref.kind);
     let context: AwsContext | undefined;
     try {
       context = await awsContextFor(clients, settings, request, heartbeat);
-      return await verb(handler, context, request.spec as never);
+      return await verb(handler, context, request.spec);
     } catch (error) {
       throw toFailure(error, handler.errorCodes, context);
     }

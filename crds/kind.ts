@@ -86,4 +86,15 @@ export const reasonColumn: PrinterColumn = {
   jsonPath: `.status.conditions[?(@.type=="Ready")].reason`,
   priority: 1,
 };
+/**
+ * status.externalID, the AWS identifier recorded for the object; the CRD
+ * adds it (wide only) to every kind that owns an AWS resource.
+ */
+export const awsIDColumn: PrinterColumn = {
+  name: 'AWS ID',
+  type: 'string',
+  jsonPath: '.status.externalID',
+  description: 'AWS identifier of the resource created or adopted for this object',
+  priority: 1,
+};
 export const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };

@@ -33,21 +33,95 @@ export function StringMap(options: SchemaOptions = {}) {
   });
 }
 
-/** A CEL rule checked by the API server at apply time. */
+/**
+ * A CEL rule checked by the API server at apply time. `message` names the
+ * field; `messageExpression`, when given, builds a message that also shows
+ * the value received (the API server falls back to `message` if it fails).
+ * Only bounded strings fit a messageExpression's cost budget: `string()` of
+ * a number, or `join`, makes the API server refuse the CRD.
+ * `fieldPath` (e.g. `.fromPort`) reports the error at that child field.
+ */
 export interface ValidationRule {
   rule: string;
   message: string;
+  messageExpression?: string;
   fieldPath?: string;
 }
 
-/** Attaches CEL rules to a schema (`x-kubernetes-validations`). */
+/** Attaches CEL rules to a schema (`x-kubernetes-validations`), after any it already has. */
 export function withRules<T extends TSchema>(schema: T, rules: ValidationRule[]): T {
-  return { ...schema, 'x-kubernetes-validations': rules };
+  const existing = (schema['x-kubernetes-validations'] ?? []) as ValidationRule[];
+  return { ...schema, 'x-kubernetes-validations': [...existing, ...rules] };
 }
 
-/** A field that may be set on create and never changed afterwards. */
+/**
+ * Marks a property made with `immutable`; the value is the field's name. A
+ * symbol, so it vanishes from the CRD JSON; `customResourceDefinition` reads
+ * it to add the parent's presence rule.
+ */
+export const ImmutableField = Symbol.for('infra-operator/immutable-field');
+
+/**
+ * A field that may be set on create and never changed afterwards.
+ *
+ * The field's own rule, `self == oldSelf`, runs only when the field is there
+ * both before and after an update; the API server skips it when the field is
+ * added or removed. So the CRD also gets, on the object holding the field, the
+ * transition rule `has(self.<field>) == has(oldSelf.<field>)` for every
+ * optional immutable field (see `immutablePresenceRules`). That parent rule
+ * runs only when the parent itself exists before and after, which `spec`,
+ * being required, always does.
+ */
 export function immutable<T extends TSchema>(schema: T, field: string): T {
-  return withRules(schema, [{ rule: 'self == oldSelf', message: `${field} is immutable: create a new resource to change it` }]);
+  return {
+    ...withRules(schema, [{ rule: 'self == oldSelf', message: `${field} is immutable: create a new resource to change it` }]),
+    [ImmutableField]: field,
+  };
+}
+
+/**
+ * The presence rules for the optional immutable properties of an object
+ * schema: one per field, reported at the field, so adding or removing it
+ * after creation is refused with its name.
+ */
+export function immutablePresenceRules(schema: TSchema): ValidationRule[] {
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).flatMap(([key, property]) => {
+    const field = (property as { [ImmutableField]?: string })[ImmutableField];
+    if (field === undefined || required.has(key)) return [];
+    return [
+      {
+        rule: `has(self.${key}) == has(oldSelf.${key})`,
+        message: `${field} is immutable: it can be neither added nor removed after creation; create a new resource to change it`,
+        fieldPath: `.${key}`,
+      },
+    ];
+  });
+}
+
+/**
+ * CEL rules for a CIDR block string `field` of IP `family` (4 or 6): it must
+ * parse as a CIDR of that family (Kubernetes' CIDR library, from 1.31), and
+ * its host bits must be zero, as AWS requires (`10.7.0.0/16`, not
+ * `10.7.3.5/16`). The first rule guards the second, which would otherwise
+ * fail to parse a bad value.
+ */
+export function cidrRules(field: string, family: 4 | 6): ValidationRule[] {
+  const example = family === 4 ? '10.0.0.0/16' : '2001:db8::/56';
+  const hostBits = family === 4 ? '10.7.0.0/16 rather than 10.7.3.5/16' : '2001:db8::/56 rather than 2001:db8::1/56';
+  return [
+    {
+      rule: `isCIDR(self) && cidr(self).ip().family() == ${family}`,
+      message: `${field} must be an IPv${family} CIDR block such as ${example}`,
+      messageExpression: `'${field} ' + self + ' is not an IPv${family} CIDR block such as ${example}'`,
+    },
+    {
+      rule: '!isCIDR(self) || cidr(self).masked() == cidr(self)',
+      message: `${field} has host bits set: give the network address of the block, e.g. ${hostBits}`,
+      messageExpression: `'${field} ' + self + ' has host bits set: give the network address of the block (every bit after the prefix length zero), e.g. ${hostBits}'`,
+    },
+  ];
 }
 
 /** A non-empty string. */
@@ -78,38 +152,92 @@ export const DELETION_POLICIES = ['Delete', 'Retain', 'Orphan'] as const;
 export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 
 export const DeletionPolicySchema = StringEnum(DELETION_POLICIES, {
-  description: 'what happens to the AWS resource when this object is deleted: Delete removes it, Retain and Orphan keep it',
+  description:
+    'what happens to the AWS resource when this object is deleted: Delete (the default) removes it; Retain and Orphan keep it in AWS. The custom resource goes either way',
   default: 'Delete',
 });
 
-export const Tags = StringMap({ description: 'tags for the AWS resource, merged over the provider defaultTags' });
+/**
+ * Most user tags a map may hold: AWS allows 50 per resource, and the
+ * operator adds two of its own (owner and cluster) to everything it creates.
+ */
+export const MAX_USER_TAGS = 48;
+
+/**
+ * A map of AWS tags, with AWS's limits checked at apply: keys of 1 to 128
+ * characters, not starting with `aws:` in any case (AWS reserves it), values
+ * of up to 256 characters, at most MAX_USER_TAGS entries. The bound on the
+ * map also keeps the CEL cost estimate within the API server's budget.
+ * `field` names the map in the messages.
+ */
+export function tagMap(field: string, description: string) {
+  const map = StringMap({ description, maxProperties: MAX_USER_TAGS });
+  return withRules(
+    { ...map, additionalProperties: { type: 'string', maxLength: 256 } },
+    [
+      {
+        rule: "self.all(k, !k.lowerAscii().startsWith('aws:'))",
+        message: `${field}: keys starting with aws: (in any case) are reserved by AWS`,
+        messageExpression: `'${field}: key ' + self.filter(k, k.lowerAscii().startsWith('aws:'))[0] + ' starts with aws:, which AWS reserves for its own tags (in any case)'`,
+      },
+      {
+        rule: 'self.all(k, size(k) >= 1 && size(k) <= 128)',
+        message: `${field}: AWS tag keys are 1 to 128 characters long`,
+      },
+    ],
+  );
+}
+
+export const Tags = tagMap(
+  'tags',
+  `tags for the AWS resource, merged over the provider's defaultTags (a key set here wins); the operator owns the full tag set, so a tag added in AWS by hand is removed. At most ${MAX_USER_TAGS} (AWS's 50 less the operator's owner and cluster tags); keys 1-128 characters, not starting with aws:; values up to 256 characters`,
+);
 
 /** Kubernetes condition, as in metav1.Condition. */
-export const Condition = Type.Object({
-  type: Type.String(),
-  status: StringEnum(['True', 'False', 'Unknown'] as const),
-  reason: Type.String(),
-  message: Type.String(),
-  lastTransitionTime: Type.String({ format: 'date-time' }),
-  observedGeneration: Type.Optional(Type.Integer()),
-});
+export const Condition = Type.Object(
+  {
+    type: Type.String({ description: 'Ready, with Synced under it; Adopted and Paused when they apply' }),
+    status: StringEnum(['True', 'False', 'Unknown'] as const, { description: 'True, False or Unknown' }),
+    reason: Type.String({
+      description: 'one CamelCase word for why, e.g. Available, Waiting, AlreadyExists, BucketNotEmpty, DriftDetected',
+    }),
+    message: Type.String({ description: "what happened, in words; for an AWS error, AWS's own message" }),
+    lastTransitionTime: Type.String({ format: 'date-time', description: 'when status last changed (RFC 3339)' }),
+    observedGeneration: Type.Optional(
+      Type.Integer({ description: 'metadata.generation of the spec this condition was computed from' }),
+    ),
+  },
+  { description: 'one condition of the resource, as in metav1.Condition' },
+);
 
 /** Status fields every kind has; kinds add their own beside these. */
 export const commonStatusProperties = {
-  ready: Type.Optional(Type.Boolean()),
-  phase: Type.Optional(Type.String({ description: 'Pending, Waiting, Provisioning, Ready, Error, Deleting' })),
+  ready: Type.Optional(
+    Type.Boolean({ description: 'true when the AWS resource exists and matches the current spec (condition Ready=True)' }),
+  ),
+  phase: Type.Optional(
+    Type.String({
+      description:
+        'Pending, Waiting (held by something outside the resource: its AWSProvider or a referenced resource), Provisioning (AWS is still creating or changing it), Ready, Error (see the Ready condition for why), Deleting, or NotFound (observe-only and the AWS resource does not exist)',
+    }),
+  ),
   externalID: Type.Optional(
     Type.String({
       description:
         'AWS identifier (ID, name or URL) of the resource this operator created or adopted for this object; every later look-up starts from it',
     }),
   ),
-  observedGeneration: Type.Optional(Type.Integer()),
-  lastSyncTime: Type.Optional(Type.String({ format: 'date-time' })),
+  observedGeneration: Type.Optional(
+    Type.Integer({ description: 'metadata.generation of the spec the operator last reconciled; behind generation while an edit is being applied' }),
+  ),
+  lastSyncTime: Type.Optional(
+    Type.String({ format: 'date-time', description: 'when the operator last compared AWS with the spec (RFC 3339)' }),
+  ),
   conditions: Type.Optional(
     Type.Array(Condition, {
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
+      description: 'Ready, with Synced under it; Adopted and Paused when they apply. One per type',
     }),
   ),
 };

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineKind, ageColumn, readyColumn, reasonColumn } from '../kind.js';
-import { Name, SecretKeyRef, StringMap, commonStatusProperties } from '../schema.js';
+import { MAX_USER_TAGS, Name, SecretKeyRef, commonStatusProperties, tagMap } from '../schema.js';
 
 /**
  * A SecretKeyRef whose namespace may only be the provider's own. The field
@@ -23,17 +23,28 @@ function ownSecretKeyRef(what: string) {
 }
 
 /** A namespace name (DNS label), or `*` for every namespace. */
-const AllowedNamespace = Type.String({ pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$', maxLength: 63 });
+const AllowedNamespace = Type.String({
+  pattern: '^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$',
+  maxLength: 63,
+  description: 'a namespace name, or * for every namespace',
+});
 
 export const AWSProviderSpec = Type.Object({
-  region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', description: 'AWS region, e.g. us-east-1' }),
+  region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-[0-9]+$', description: 'AWS region every resource using this provider lives in, e.g. us-east-1' }),
   endpoint: Type.Optional(
-    Type.String({ pattern: '^https?://', description: 'custom AWS endpoint (moto, LocalStack); unset for real AWS' }),
+    Type.String({
+      pattern: '^https?://',
+      description: 'custom AWS endpoint URL for every service (moto, LocalStack), e.g. http://localhost:4566; unset for real AWS',
+    }),
   ),
   roleARN: Type.Optional(
-    Type.String({ pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$', description: 'role to assume with STS' }),
+    Type.String({
+      pattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$',
+      description:
+        'IAM role to assume with STS AssumeRole, e.g. arn:aws:iam::123456789012:role/infra-operator-role; the base credentials are the static keys if given, else the operator\'s own identity (IRSA, environment)',
+    }),
   ),
-  externalID: Type.Optional(Name({ description: 'external ID passed to AssumeRole' })),
+  externalID: Type.Optional(Name({ description: 'external ID passed to AssumeRole with roleARN, if the role demands one' })),
   accessKeyIDRef: Type.Optional(ownSecretKeyRef('the AWS access key ID')),
   secretAccessKeyRef: Type.Optional(ownSecretKeyRef('the AWS secret access key')),
   sessionTokenRef: Type.Optional(ownSecretKeyRef('an AWS session token, for temporary keys')),
@@ -58,15 +69,20 @@ export const AWSProviderSpec = Type.Object({
         'namespaces other than this AWSProvider\'s own whose resources may use it through providerRef; ["*"] allows every namespace. Unset: only resources in its own namespace may use it',
     }),
   ),
-  defaultTags: Type.Optional(StringMap({ description: 'tags added to every resource that uses this provider' })),
+  defaultTags: Type.Optional(
+    tagMap(
+      'defaultTags',
+      `tags added to every AWS resource that uses this provider; a resource's own tags win for the same key. At most ${MAX_USER_TAGS}; keys 1-128 characters, not starting with aws:; values up to 256 characters`,
+    ),
+  ),
 });
 export type AWSProviderSpec = Static<typeof AWSProviderSpec>;
 
 export const AWSProviderStatus = Type.Object({
   ...commonStatusProperties,
-  accountID: Type.Optional(Type.String()),
-  callerIdentity: Type.Optional(Type.String()),
-  region: Type.Optional(Type.String()),
+  accountID: Type.Optional(Type.String({ description: 'AWS account ID the credentials belong to, from STS GetCallerIdentity' })),
+  callerIdentity: Type.Optional(Type.String({ description: 'ARN of the identity the credentials resolve to, from STS GetCallerIdentity' })),
+  region: Type.Optional(Type.String({ description: 'region the provider was validated in' })),
 });
 export type AWSProviderStatus = Static<typeof AWSProviderStatus>;
 

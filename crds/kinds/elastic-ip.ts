@@ -6,18 +6,31 @@ export const ElasticIPSpec = Type.Object({
   providerRef: ProviderRef,
   domain: Type.Optional(
     immutable(
-      StringEnum(['vpc', 'standard'] as const, { default: 'vpc', description: 'vpc (the default) or standard (EC2-Classic)' }),
+      StringEnum(['vpc', 'standard'] as const, {
+        default: 'vpc',
+        description: 'vpc (the default: an address for use in a VPC) or standard (EC2-Classic, retired by AWS). Fixed at creation',
+      }),
       'domain',
     ),
   ),
   networkBorderGroup: Type.Optional(
     immutable(
-      Type.String({ minLength: 1, description: 'group of zones the address is advertised from; unset uses the region' }),
+      Type.String({
+        minLength: 1,
+        description:
+          'network border group the address is advertised from, e.g. us-east-1 or a Local Zone group such as us-east-1-bos-1; unset: the region. Fixed at creation',
+      }),
       'networkBorderGroup',
     ),
   ),
   publicIpv4Pool: Type.Optional(
-    immutable(Type.String({ minLength: 1, description: "BYOIP pool to allocate from; unset uses Amazon's pool" }), 'publicIpv4Pool'),
+    immutable(
+      Type.String({
+        minLength: 1,
+        description: "ID of a bring-your-own-IP pool to allocate the address from, e.g. ipv4pool-ec2-0abc; unset: Amazon's pool. Fixed at creation",
+      }),
+      'publicIpv4Pool',
+    ),
   ),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
@@ -27,7 +40,7 @@ export type ElasticIPSpec = Static<typeof ElasticIPSpec>;
 export const ElasticIPStatus = Type.Object({
   ...commonStatusProperties,
   allocationID: Type.Optional(Type.String({ description: 'AWS allocation ID, e.g. eipalloc-0abc' })),
-  publicIP: Type.Optional(Type.String()),
+  publicIP: Type.Optional(Type.String({ description: 'the public IPv4 address allocated' })),
   associationID: Type.Optional(Type.String({ description: 'association with an instance, interface or NAT gateway; empty when none' })),
 });
 export type ElasticIPStatus = Static<typeof ElasticIPStatus>;

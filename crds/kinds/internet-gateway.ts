@@ -6,8 +6,8 @@ import { VpcID } from './vpc.js';
 export const InternetGatewaySpec = Type.Object({
   providerRef: ProviderRef,
   // Not immutable: changing it moves the gateway (detach, then attach).
-  vpcID: Type.Optional(VpcID),
-  vpcRef: Type.Optional(LocalRef),
+  vpcID: Type.Optional({ ...VpcID, description: 'ID of the VPC to attach the gateway to, e.g. vpc-0abc; or use vpcRef. Changing it moves the gateway' }),
+  vpcRef: Type.Optional({ ...LocalRef, description: 'the VPC custom resource to attach the gateway to; or use vpcID. Changing it moves the gateway' }),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
 });

@@ -6,16 +6,22 @@ export const NATGatewaySpec = Type.Object({
   providerRef: ProviderRef,
   subnetID: Type.Optional(
     immutable(
-      Type.String({ pattern: '^subnet-[0-9a-z-]+$', description: 'subnet to place the NAT gateway in; a public subnet for a public NAT' }),
+      Type.String({
+        pattern: '^subnet-[0-9a-z-]+$',
+        description: 'ID of the subnet to place the NAT gateway in (a public subnet for a public NAT), e.g. subnet-0abc; or use subnetRef. Fixed at creation',
+      }),
       'subnetID',
     ),
   ),
-  subnetRef: Type.Optional(immutable(LocalRef, 'subnetRef')),
+  subnetRef: Type.Optional(
+    immutable({ ...LocalRef, description: 'the Subnet custom resource to place the NAT gateway in; or use subnetID. Fixed at creation' }, 'subnetRef'),
+  ),
   connectivityType: Type.Optional(
     immutable(
       StringEnum(['public', 'private'] as const, {
         default: 'public',
-        description: 'public NATs reach the internet through an Elastic IP; private NATs only other networks',
+        description:
+          'public (the default) reaches the internet through an Elastic IP; private reaches only other VPCs and on-premises networks. Fixed at creation',
       }),
       'connectivityType',
     ),
@@ -24,12 +30,18 @@ export const NATGatewaySpec = Type.Object({
     immutable(
       Type.String({
         pattern: '^eipalloc-[0-9a-z]+$',
-        description: 'Elastic IP to use (public only); unset allocates one that is released with the NAT gateway',
+        description:
+          'allocation ID of an Elastic IP to use (public only), e.g. eipalloc-0abc; or use allocationRef. Unset (and no allocationRef): the operator allocates one and releases it with the NAT gateway. Fixed at creation',
       }),
       'allocationID',
     ),
   ),
-  allocationRef: Type.Optional(immutable(LocalRef, 'allocationRef')),
+  allocationRef: Type.Optional(
+    immutable(
+      { ...LocalRef, description: 'the ElasticIP custom resource to use (public only); or use allocationID. Fixed at creation' },
+      'allocationRef',
+    ),
+  ),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
 });
@@ -37,11 +49,11 @@ export type NATGatewaySpec = Static<typeof NATGatewaySpec>;
 
 export const NATGatewayStatus = Type.Object({
   ...commonStatusProperties,
-  natGatewayID: Type.Optional(Type.String()),
-  subnetID: Type.Optional(Type.String()),
-  publicIP: Type.Optional(Type.String()),
-  privateIP: Type.Optional(Type.String()),
-  allocationID: Type.Optional(Type.String()),
+  natGatewayID: Type.Optional(Type.String({ description: 'AWS NAT gateway ID, e.g. nat-0abc' })),
+  subnetID: Type.Optional(Type.String({ description: 'ID of the subnet the NAT gateway is in' })),
+  publicIP: Type.Optional(Type.String({ description: 'public IPv4 address of its Elastic IP; empty for a private NAT' })),
+  privateIP: Type.Optional(Type.String({ description: 'private IPv4 address in its subnet' })),
+  allocationID: Type.Optional(Type.String({ description: 'allocation ID of its Elastic IP; empty for a private NAT' })),
   state: Type.Optional(Type.String({ description: 'pending, available, failed, deleting, deleted' })),
 });
 export type NATGatewayStatus = Static<typeof NATGatewayStatus>;
@@ -63,15 +75,6 @@ export const NATGatewayKind = defineKind({
     {
       rule: "!has(self.connectivityType) || self.connectivityType == 'public' || !(has(self.allocationID) || has(self.allocationRef))",
       message: 'allocationID and allocationRef apply to public NAT gateways only',
-    },
-    // The field rules (self == oldSelf) only run when a field is present both
-    // before and after; this one stops swapping subnetID for subnetRef, or
-    // adding an Elastic IP later.
-    {
-      rule:
-        'has(self.subnetID) == has(oldSelf.subnetID) && has(self.subnetRef) == has(oldSelf.subnetRef) && ' +
-        'has(self.allocationID) == has(oldSelf.allocationID) && has(self.allocationRef) == has(oldSelf.allocationRef)',
-      message: 'subnetID, subnetRef, allocationID and allocationRef are immutable: create a new resource to change them',
     },
   ],
   printerColumns: [

@@ -1,6 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, localReference, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
-import { DeletionPolicySchema, LocalRef, ProviderRef, Tags, commonStatusProperties, exactlyOne, immutable, withRules } from '../schema.js';
+import {
+  DeletionPolicySchema,
+  LocalRef,
+  ProviderRef,
+  Tags,
+  cidrRules,
+  commonStatusProperties,
+  exactlyOne,
+  immutable,
+  withRules,
+} from '../schema.js';
 
 /** The target fields of a route; exactly one is set. */
 export const ROUTE_TARGET_FIELDS = [
@@ -15,17 +25,32 @@ export const ROUTE_TARGET_FIELDS = [
 
 export const Route = withRules(
   Type.Object({
-    destinationCidrBlock: Type.String({
-      pattern: '^([0-9]{1,3}\\.){3}[0-9]{1,3}/[0-9]{1,2}$',
-      description: 'IPv4 destination, e.g. 0.0.0.0/0',
-    }),
-    gatewayID: Type.Optional(Type.String({ pattern: '^(igw|vgw)-[0-9a-z]+$', description: 'internet or virtual private gateway' })),
-    gatewayRef: Type.Optional(LocalRef),
-    natGatewayID: Type.Optional(Type.String({ pattern: '^nat-[0-9a-z]+$' })),
-    natGatewayRef: Type.Optional(LocalRef),
-    instanceID: Type.Optional(Type.String({ pattern: '^i-[0-9a-z]+$' })),
-    networkInterfaceID: Type.Optional(Type.String({ pattern: '^eni-[0-9a-z]+$' })),
-    vpcPeeringConnectionID: Type.Optional(Type.String({ pattern: '^pcx-[0-9a-z]+$' })),
+    destinationCidrBlock: withRules(
+      Type.String({
+        pattern: '^([0-9]{1,3}\\.){3}[0-9]{1,3}/[0-9]{1,2}$',
+        maxLength: 18,
+        description: 'IPv4 destination of the route, no host bits set, e.g. 0.0.0.0/0 (everything) or 10.9.0.0/16; one route per destination',
+      }),
+      cidrRules('destinationCidrBlock', 4),
+    ),
+    gatewayID: Type.Optional(
+      Type.String({
+        pattern: '^(igw|vgw)-[0-9a-z]+$',
+        description: 'target: ID of an internet gateway (igw-…) or virtual private gateway (vgw-…); or use gatewayRef',
+      }),
+    ),
+    gatewayRef: Type.Optional({ ...LocalRef, description: 'target: an InternetGateway custom resource; or use gatewayID' }),
+    natGatewayID: Type.Optional(
+      Type.String({ pattern: '^nat-[0-9a-z]+$', description: 'target: ID of a NAT gateway, e.g. nat-0abc; or use natGatewayRef' }),
+    ),
+    natGatewayRef: Type.Optional({ ...LocalRef, description: 'target: a NATGateway custom resource; or use natGatewayID' }),
+    instanceID: Type.Optional(Type.String({ pattern: '^i-[0-9a-z]+$', description: 'target: ID of an EC2 instance, e.g. i-0abc' })),
+    networkInterfaceID: Type.Optional(
+      Type.String({ pattern: '^eni-[0-9a-z]+$', description: 'target: ID of a network interface, e.g. eni-0abc' }),
+    ),
+    vpcPeeringConnectionID: Type.Optional(
+      Type.String({ pattern: '^pcx-[0-9a-z]+$', description: 'target: ID of a VPC peering connection, e.g. pcx-0abc' }),
+    ),
   }),
   [
     {
@@ -38,8 +63,15 @@ export type Route = Static<typeof Route>;
 
 export const RouteTableSpec = Type.Object({
   providerRef: ProviderRef,
-  vpcID: Type.Optional(immutable(Type.String({ pattern: '^vpc-[0-9a-z]+$' }), 'vpcID')),
-  vpcRef: Type.Optional(immutable(LocalRef, 'vpcRef')),
+  vpcID: Type.Optional(
+    immutable(
+      Type.String({ pattern: '^vpc-[0-9a-z]+$', description: 'ID of the VPC the table belongs to, e.g. vpc-0abc; or use vpcRef. Fixed at creation' }),
+      'vpcID',
+    ),
+  ),
+  vpcRef: Type.Optional(
+    immutable({ ...LocalRef, description: 'the VPC custom resource the table belongs to; or use vpcID. Fixed at creation' }, 'vpcRef'),
+  ),
   routes: Type.Optional(
     Type.Array(Route, {
       maxItems: 1000,
@@ -52,10 +84,15 @@ export const RouteTableSpec = Type.Object({
     Type.Array(Type.String({ pattern: '^subnet-[0-9a-z-]+$' }), {
       maxItems: 200,
       'x-kubernetes-list-type': 'set',
-      description: 'subnets that use this table (moved here from any other table)',
+      description: 'IDs of subnets that use this table (moved here from any other table), e.g. subnet-0abc; with subnetAssociationRefs also unset, associations are left unmanaged',
     }),
   ),
-  subnetAssociationRefs: Type.Optional(Type.Array(LocalRef, { maxItems: 200, description: 'Subnets that use this table' })),
+  subnetAssociationRefs: Type.Optional(
+    Type.Array(LocalRef, {
+      maxItems: 200,
+      description: 'Subnet custom resources that use this table (moved here from any other table), beside subnetAssociations; with both unset, associations are left unmanaged',
+    }),
+  ),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
 });
@@ -63,9 +100,9 @@ export type RouteTableSpec = Static<typeof RouteTableSpec>;
 
 export const RouteTableStatus = Type.Object({
   ...commonStatusProperties,
-  routeTableID: Type.Optional(Type.String()),
-  vpcID: Type.Optional(Type.String()),
-  associatedSubnets: Type.Optional(Type.Array(Type.String())),
+  routeTableID: Type.Optional(Type.String({ description: 'AWS route table ID, e.g. rtb-0abc' })),
+  vpcID: Type.Optional(Type.String({ description: 'ID of the VPC the table belongs to' })),
+  associatedSubnets: Type.Optional(Type.Array(Type.String(), { description: 'IDs of the subnets associated with the table' })),
 });
 export type RouteTableStatus = Static<typeof RouteTableStatus>;
 
@@ -79,10 +116,6 @@ export const RouteTableKind = defineKind({
   status: RouteTableStatus,
   specRules: [
     exactlyOne('vpcID', 'vpcRef'),
-    {
-      rule: 'has(self.vpcID) == has(oldSelf.vpcID) && has(self.vpcRef) == has(oldSelf.vpcRef)',
-      message: 'vpcID and vpcRef are immutable: create a new resource to change them',
-    },
   ],
   printerColumns: [
     { name: 'Route Table', type: 'string', jsonPath: '.status.routeTableID' },

@@ -5,11 +5,25 @@ import { Ipv4Cidr, VpcID } from './vpc.js';
 
 export const SubnetSpec = Type.Object({
   providerRef: ProviderRef,
-  vpcID: Type.Optional(immutable(VpcID, 'vpcID')),
-  vpcRef: Type.Optional(immutable(LocalRef, 'vpcRef')),
-  cidrBlock: immutable(Ipv4Cidr, 'cidrBlock'),
+  vpcID: Type.Optional(
+    immutable({ ...VpcID, description: 'ID of the VPC to create the subnet in, e.g. vpc-0abc; or use vpcRef. Fixed at creation' }, 'vpcID'),
+  ),
+  vpcRef: Type.Optional(
+    immutable({ ...LocalRef, description: 'the VPC custom resource to create the subnet in; or use vpcID. Fixed at creation' }, 'vpcRef'),
+  ),
+  cidrBlock: immutable(
+    {
+      ...Ipv4Cidr,
+      description:
+        "IPv4 CIDR block of the subnet, inside its VPC's block and overlapping no other subnet: /16 to /28, no host bits set, e.g. 10.0.1.0/24. Fixed at creation",
+    },
+    'cidrBlock',
+  ),
   availabilityZone: Type.Optional(
-    immutable(Type.String({ minLength: 1, description: 'e.g. us-east-1a; unset lets AWS choose' }), 'availabilityZone'),
+    immutable(
+      Type.String({ minLength: 1, description: 'availability zone of the subnet, e.g. us-east-1a; unset lets AWS choose. Fixed at creation' }),
+      'availabilityZone',
+    ),
   ),
   mapPublicIpOnLaunch: Type.Optional(
     Type.Boolean({ description: 'instances launched here get a public IPv4 address; unset leaves it as AWS has it' }),
@@ -22,11 +36,13 @@ export type SubnetSpec = Static<typeof SubnetSpec>;
 export const SubnetStatus = Type.Object({
   ...commonStatusProperties,
   subnetID: Type.Optional(Type.String({ description: 'AWS subnet ID, e.g. subnet-0abc' })),
-  vpcID: Type.Optional(Type.String()),
+  vpcID: Type.Optional(Type.String({ description: 'ID of the VPC the subnet is in' })),
   state: Type.Optional(Type.String({ description: 'pending or available' })),
-  availableIpAddressCount: Type.Optional(Type.Integer()),
-  availabilityZone: Type.Optional(Type.String()),
-  cidrBlock: Type.Optional(Type.String()),
+  availableIpAddressCount: Type.Optional(
+    Type.Integer({ description: 'IPv4 addresses still free in the subnet (AWS reserves 5 of every block)' }),
+  ),
+  availabilityZone: Type.Optional(Type.String({ description: 'availability zone the subnet is in, e.g. us-east-1a' })),
+  cidrBlock: Type.Optional(Type.String({ description: 'IPv4 CIDR block of the subnet, as AWS reports it' })),
 });
 export type SubnetStatus = Static<typeof SubnetStatus>;
 

@@ -1,16 +1,21 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
-import { DeletionPolicySchema, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
+import { DeletionPolicySchema, ProviderRef, StringEnum, Tags, cidrRules, commonStatusProperties, immutable, withRules } from '../schema.js';
 
 /**
  * An IPv4 CIDR block with a /16 to /28 netmask, the sizes EC2 accepts for
- * VPCs and subnets. Subnet reuses it.
+ * VPCs and subnets, and no host bits set. Subnet reuses it; both call the
+ * field cidrBlock.
  */
-export const Ipv4Cidr = Type.String({
-  pattern:
-    '^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(1[6-9]|2[0-8])$',
-  description: 'IPv4 CIDR block with a /16 to /28 netmask, e.g. 10.0.0.0/16',
-});
+export const Ipv4Cidr = withRules(
+  Type.String({
+    pattern:
+      '^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(1[6-9]|2[0-8])$',
+    maxLength: 18,
+    description: 'IPv4 CIDR block with a /16 to /28 netmask and no host bits set, e.g. 10.0.0.0/16',
+  }),
+  cidrRules('cidrBlock', 4),
+);
 
 /**
  * The ID of an existing VPC, for fields that take a raw ID beside a
@@ -21,7 +26,10 @@ export const VpcID = Type.String({ pattern: '^vpc-[0-9a-z]+$', description: 'ID 
 
 export const VpcSpec = Type.Object({
   providerRef: ProviderRef,
-  cidrBlock: immutable(Ipv4Cidr, 'cidrBlock'),
+  cidrBlock: immutable(
+    { ...Ipv4Cidr, description: 'primary IPv4 CIDR block of the VPC: /16 to /28, no host bits set, e.g. 10.0.0.0/16. Fixed at creation' },
+    'cidrBlock',
+  ),
   enableDnsSupport: Type.Optional(
     Type.Boolean({ description: 'Amazon DNS server resolves names in the VPC; unset leaves it as AWS has it' }),
   ),
@@ -30,7 +38,10 @@ export const VpcSpec = Type.Object({
   ),
   instanceTenancy: Type.Optional(
     immutable(
-      StringEnum(['default', 'dedicated'] as const, { description: 'tenancy of instances launched in the VPC' }),
+      StringEnum(['default', 'dedicated'] as const, {
+        description:
+          'tenancy of instances launched in the VPC: default (shared hardware, unless an instance asks otherwise) or dedicated (single-tenant hardware for every instance); unset: AWS uses default. Fixed at creation',
+      }),
       'instanceTenancy',
     ),
   ),
@@ -42,7 +53,7 @@ export type VpcSpec = Static<typeof VpcSpec>;
 export const VpcStatus = Type.Object({
   ...commonStatusProperties,
   vpcID: Type.Optional(Type.String({ description: 'AWS VPC ID, e.g. vpc-0abc' })),
-  cidrBlock: Type.Optional(Type.String()),
+  cidrBlock: Type.Optional(Type.String({ description: 'primary IPv4 CIDR block of the VPC, as AWS reports it' })),
   state: Type.Optional(Type.String({ description: 'pending or available' })),
 });
 export type VpcStatus = Static<typeof VpcStatus>;

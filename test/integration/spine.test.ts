@@ -260,21 +260,49 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
     );
   });
 
-  test('a config AWS refuses becomes Ready=False with the reason, without a retry storm, and recovers once fixed', async () => {
-    await h.apply(bucketYaml('refused-bucket', 'refused-bucket', `  tags: { "aws:reserved": "not allowed" }`));
-    const refused = await h.until('Ready=False with a reason', async () => {
-      const object = await h.get('s3buckets', 'refused-bucket');
-      return readyCondition(object)?.reason === 'InvalidTag' ? object : null;
-    });
+  test('a config AWS refuses becomes Ready=False and Terminal with the reason, without a retry storm, until the spec is fixed', async () => {
+    // The schema cannot know the VPC's range, so only AWS refuses this subnet.
+    const subnetYaml = (cidrBlock: string) => `
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: VPC
+metadata: { name: refused-vpc, namespace: default }
+spec: { providerRef: { name: ${providerName} }, cidrBlock: 10.91.0.0/16 }
+---
+apiVersion: aws-infra-operator.runner.codes/v1alpha1
+kind: Subnet
+metadata: { name: refused-subnet, namespace: default }
+spec: { providerRef: { name: ${providerName} }, vpcRef: { name: refused-vpc }, cidrBlock: ${cidrBlock} }
+`;
+    await h.apply(subnetYaml('10.92.0.0/24'));
+    const refused = await h.until('Ready=False with the AWS reason', async () => {
+      const object = await h.get('subnets', 'refused-subnet');
+      return readyCondition(object)?.reason === 'InvalidSubnet.Range' ? object : null;
+    }, 60_000);
     assert.equal(refused.status?.ready, false);
-    assert.match(readyCondition(refused)?.message ?? '', /InvalidTag: .*tags/, 'the AWS message, not a generic one');
-    const before = h.proxy.count('PutBucketTagging');
-    await new Promise((resolve) => setTimeout(resolve, 10_000)); // over three resync intervals
-    assert.equal(h.proxy.count('PutBucketTagging'), before, 'not retried while the spec is unchanged');
-    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=refused-bucket,type=Warning', '-o', 'json']);
-    assert.match(events, /InvalidTag/);
-    await h.kubectl(['patch', 's3bucket', 'refused-bucket', '--type=json', '-p', '[{"op":"remove","path":"/spec/tags"}]']);
-    await ready('s3buckets', 'refused-bucket');
+    assert.match(readyCondition(refused)?.message ?? '', /InvalidSubnet\.Range: /, 'the AWS message, not a generic one');
+    assert.match(readyCondition(refused)?.message ?? '', /needs a change to the spec/);
+    const terminal = refused.status?.conditions?.find((c) => c.type === 'Terminal');
+    assert.deepEqual([terminal?.status, terminal?.reason], ['True', 'InvalidSubnet.Range'], 'a script can tell it from retrying');
+    const before = h.proxy.count('CreateSubnet');
+    // Wake it as a re-list would, then wait until that pass is over and it
+    // waits again: a retry would have come in that pass.
+    const workflow = h.temporal.workflow.getHandle('Subnet/default/refused-subnet');
+    const since = (await workflow.fetchHistory()).events?.length ?? 0;
+    await workflow.signal('resourceChanged', { uid: refused.metadata.uid, generation: refused.metadata.generation, deleting: false });
+    await h.until('the woken workflow waiting again', async () =>
+      ((await workflow.fetchHistory()).events ?? []).slice(since).some((event) => event.timerStartedEventAttributes),
+    );
+    assert.equal(h.proxy.count('CreateSubnet'), before, 'not retried while the spec is unchanged');
+    const events = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=refused-subnet,type=Warning', '-o', 'json']);
+    assert.match(events, /InvalidSubnet\.Range/);
+    // cidrBlock is immutable, so the fix is a new subnet: nothing was made
+    // in AWS for the refused one, so it goes at once.
+    await h.kubectl(['delete', 'subnet', 'refused-subnet']);
+    await h.apply(subnetYaml('10.91.1.0/24'));
+    const fixed = await ready('subnets', 'refused-subnet', 60_000);
+    assert.equal(fixed.status?.conditions?.some((c) => c.type === 'Terminal'), false, 'the Terminal condition is gone once it is fixed');
+    await h.kubectl(['delete', 'subnet', 'refused-subnet']);
+    await h.kubectl(['delete', 'vpc', 'refused-vpc']);
   });
 
   for (const policy of ['Delete', 'Retain', 'Orphan'] as const) {

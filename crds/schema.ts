@@ -14,6 +14,7 @@ export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 // Custom TypeBox kinds so `Value.Check` can validate the two shapes that
 // are emitted as plain OpenAPI; the Kind symbol vanishes from the CRD JSON.
 TypeRegistry.Set<{ enum: string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
+TypeRegistry.Set('JsonDocument', (_schema, value) => typeof value === 'string' && isJsonObject(value));
 TypeRegistry.Set('StringMap', (_schema, value) =>
   typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string'),
 );
@@ -21,6 +22,24 @@ TypeRegistry.Set('StringMap', (_schema, value) =>
 /** A string limited to `values`, emitted as a plain `enum`. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}) {
   return Type.Unsafe<T[number]>({ ...options, [Kind]: 'StringEnum', type: 'string', enum: [...values] });
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A JSON document such as an IAM policy, as a string. The API server cannot
+ * parse JSON, so it sees a plain string; the worker's schema check refuses
+ * one that is not a JSON object before any AWS call (InvalidSpec).
+ */
+export function JsonDocument(options: StringOptions = {}) {
+  return Type.Unsafe<string>({ ...options, [Kind]: 'JsonDocument', type: 'string' });
 }
 
 /** A string-to-string map such as tags, emitted with `additionalProperties`. */

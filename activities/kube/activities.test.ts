@@ -178,3 +178,15 @@ test('an Event refused (a namespace being deleted answers 403) never fails the a
   api.statusStatus = 500;
   await assert.rejects(activities.patchStatus(bucketRef, 'uid-1', { ready: false, phase: 'Deleting', lastSyncTime: 'now', conditions: [] }));
 });
+
+test('a queue policy that is not a JSON document is refused before any AWS call, naming the field', async () => {
+  const api = new FakeApi();
+  api.put('sqsqueues/default/q', {
+    metadata: { name: 'q', namespace: 'default', uid: 'uid-q', generation: 1 },
+    spec: { providerRef: { name: 'aws' }, queueName: 'q', policy: '{"Version": "2012-10-17", "Statement": [' },
+  });
+  const loaded = await kubeActivities(api.clients()).loadResource({ kind: 'SQSQueue', namespace: 'default', name: 'q' });
+  assert.match(loaded?.invalid ?? '', /\/policy/);
+  api.objects.get('sqsqueues/default/q')!.spec!.policy = '{"Version": "2012-10-17", "Statement": []}';
+  assert.equal((await kubeActivities(api.clients()).loadResource({ kind: 'SQSQueue', namespace: 'default', name: 'q' }))?.invalid, undefined);
+});

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
-import { DeletionPolicySchema, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
+import { DeletionPolicySchema, JsonDocument, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
 
 const QueueArn = Type.String({
   pattern: '^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$',
@@ -112,7 +112,10 @@ export const QueueSpec = Type.Object({
     ),
   ),
   policy: Type.Optional(
-    Type.String({ description: 'queue access policy, a JSON IAM policy document; unset leaves it as AWS has it' }),
+    JsonDocument({
+      description:
+        'queue access policy, a JSON IAM policy document (one that is not a JSON object is refused before any AWS call); unset leaves it as AWS has it',
+    }),
   ),
   tags: Type.Optional(Tags),
   deletionPolicy: Type.Optional(DeletionPolicySchema),

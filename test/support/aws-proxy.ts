@@ -23,7 +23,9 @@ export type Interception =
   /** Let AWS do it, then decide whether the caller ever hears back. */
   | { afterForward: (call: ProxyCall, status: number) => Promise<'pass' | 'drop'> }
   /** Let AWS do it, then change what the caller hears (e.g. a state AWS has not reached yet). */
-  | { rewrite: (call: ProxyCall, status: number, body: string) => string };
+  | { rewrite: (call: ProxyCall, status: number, body: string) => string }
+  /** Close the connection without answering and without asking AWS: a connection reset the call never got past. */
+  | { reset: true };
 
 export type Interceptor = (call: ProxyCall) => Interception | undefined;
 
@@ -111,6 +113,10 @@ export class AwsProxy {
     if (interception && 'respond' in interception) {
       response.writeHead(interception.respond.status, interception.respond.headers ?? {});
       response.end(interception.respond.body ?? '');
+      return;
+    }
+    if (interception && 'reset' in interception) {
+      response.socket?.destroy();
       return;
     }
     try {

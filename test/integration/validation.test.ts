@@ -234,6 +234,26 @@ describe('the API server accepts good input', () => {
     }
   });
 
+  test('the deploy manifest installs: namespace, two service accounts, least-privilege roles, both Deployments', async () => {
+    // Applied for real (no kubelet here, so the pods never run): a dry run
+    // cannot create objects inside a namespace it only pretends to make.
+    await kubectl(['apply', '-f', 'deploy/operator.yaml']);
+    const roles = JSON.parse(await kubectl(['get', 'clusterroles', 'infra-operator-worker', 'infra-operator-watcher', '-o', 'json'])) as {
+      items: Array<{ metadata: { name: string }; rules: Array<{ resources: string[]; verbs: string[] }> }>;
+    };
+    const verbsOn = (role: string, resource: string) =>
+      roles.items
+        .filter((item) => item.metadata.name === role)
+        .flatMap((item) => item.rules.filter((rule) => rule.resources.includes(resource)).flatMap((rule) => rule.verbs))
+        .sort();
+    assert.deepEqual(verbsOn('infra-operator-worker', 'secrets'), ['get', 'patch'], 'read a Secret by name and put the in-use finalizer on it, nothing more');
+    assert.deepEqual(verbsOn('infra-operator-watcher', 'secrets'), [], 'the watcher never touches Secrets');
+    const deployments = await kubectl(['get', 'deployments', '-n', 'infra-operator-system', '-o', 'name']);
+    assert.match(deployments, /worker/);
+    assert.match(deployments, /watcher/);
+    await kubectl(['delete', '-f', 'deploy/operator.yaml', '--wait=false']);
+  });
+
   for (const { what, kind, spec } of accepted) {
     test(`${kind}: ${what}`, async () => {
       assert.equal(await dryRun(kind, spec), null);

@@ -6,11 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { WorkflowHandle } from '@temporalio/client';
 import { reconcileWorkflow } from '../../workflows/reconcile.js';
 import type { ReconcileInput } from '../../workflows/state.js';
@@ -19,7 +17,6 @@ import { FakeWorld, eventually, providerNotReady, retryable, terminal } from '..
 import { temporalBinary } from '../support/binaries.js';
 
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
-const historyFixture = fileURLToPath(new URL('../fixtures/histories/reconcile-delete.json', import.meta.url));
 const ref = { kind: 'S3Bucket', namespace: 'default', name: 'data' };
 
 let env: TestWorkflowEnvironment;
@@ -143,10 +140,6 @@ describe('reconcile workflow', () => {
         assert.equal(world.count('deleteResource'), policy === 'Delete' ? 1 : 0);
         if (policy !== 'Delete') assert.equal(world.count('observeResource'), observesBefore, 'no AWS call at all');
         assert.ok(world.events.some((e) => e.reason === (policy === 'Delete' ? 'Deleted' : 'Released')));
-        if (policy === 'Delete' && process.env.RECORD_HISTORIES === '1') {
-          await mkdir(fileURLToPath(new URL('.', `file://${historyFixture}`)), { recursive: true });
-          await writeFile(historyFixture, historyToJSON(await handle.fetchHistory()));
-        }
       });
     });
   }
@@ -319,10 +312,5 @@ describe('reconcile workflow', () => {
       await signalChange();
       await eventually('released once unused', () => world.resource === null);
     });
-  });
-
-  test('a committed history replays without non-determinism', async () => {
-    const history = historyFromJSON(JSON.parse(await readFile(historyFixture, 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: bundle }, history);
   });
 });

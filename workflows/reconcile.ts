@@ -304,8 +304,11 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
         decision = decide({ ...inputs(), observed });
         await event(uid, 'Normal', 'Created', 'created the AWS resource');
       } else if (decision.action === Action.Update) {
-        // Same generation as last applied: the spec did not change, so AWS did.
-        const drift = state.status?.observedGeneration === generation;
+        // Same generation as last fully applied: the spec did not change, so
+        // AWS did. A pass that failed half-way applied nothing in full, so
+        // finishing its work is no drift.
+        const applied = state.appliedGeneration ?? (state.status?.ready ? state.status.observedGeneration : undefined);
+        const drift = applied === generation;
         await aws.updateResource(request(uid, resource), observed);
         await event(
           uid,
@@ -328,6 +331,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       switch (decision.action) {
         case Action.InSync:
           state.retries = 0;
+          state.appliedGeneration = generation;
           await report(uid, {
             phase: Phase.Ready,
             reason: 'Available',

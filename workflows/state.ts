@@ -42,6 +42,8 @@ export interface ReconcileState {
    * status is not trusted again). Undefined: not known yet.
    */
   awsID?: string | null;
+  /** The generation last brought fully in line with AWS (InSync): an update of it is drift. */
+  appliedGeneration?: number;
   /** A create was issued and its resource not yet observed as ours. */
   creating?: boolean;
   /** Set once an existing AWS resource was adopted: its identifier. */

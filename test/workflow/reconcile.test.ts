@@ -232,6 +232,29 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('finishing a create that failed half-way is an update, not drift: no DriftRepaired for a resource nobody changed', async () => {
+    const world = new FakeWorld();
+    // The create made the resource but a later call of it failed: AWS has
+    // it, without all of the spec.
+    const failure = () => retryable('InternalError', 'failed after creating');
+    world.failNext('createResource', failure(), failure(), failure(), failure(), failure());
+    const activities = world.activities();
+    const createResource = activities.createResource;
+    activities.createResource = async (request) => {
+      world.aws = { exists: true, differences: ['versioning: Suspended -> Enabled'], ready: true };
+      return createResource(request);
+    };
+    world.activities = () => activities;
+    await scenario(world, {}, async (_handle, signalChange) => {
+      await eventually('the failed create reported', () => world.lastStatus?.conditions[0]?.reason === 'InternalError', 30_000);
+      await signalChange();
+      await eventually('Ready', phaseIs(world, 'Ready'), 30_000);
+      assert.equal(world.count('updateResource'), 1);
+      assert.ok(world.events.some((e) => e.reason === 'Updated'));
+      assert.ok(!world.events.some((e) => e.reason === 'DriftRepaired'), world.events.map((e) => e.reason).join(', '));
+    });
+  });
+
   test('an AWS resource made outside the operator is AlreadyExists and untouched, until adopted by annotation', async () => {
     const world = new FakeWorld();
     world.aws = { exists: true, differences: ['tags: +owner'], ready: true, unmanaged: true };

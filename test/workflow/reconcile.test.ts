@@ -239,10 +239,10 @@ describe('reconcile workflow', () => {
     const failure = () => retryable('InternalError', 'failed after creating');
     world.failNext('createResource', failure(), failure(), failure(), failure(), failure());
     const activities = world.activities();
-    const createResource = activities.createResource;
+    const inner = world.activities();
     activities.createResource = async (request) => {
       world.aws = { exists: true, differences: ['versioning: Suspended -> Enabled'], ready: true };
-      return createResource(request);
+      return inner.createResource(request);
     };
     world.activities = () => activities;
     await scenario(world, {}, async (_handle, signalChange) => {

@@ -232,6 +232,19 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('a resync that finds nothing new writes nothing to Kubernetes; a change does', async () => {
+    const world = new FakeWorld();
+    await scenario(world, { resyncSeconds: 0.5 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      const writes = world.count('patchStatus') + world.count('recordEvent');
+      const observed = world.count('observeResource');
+      await eventually('three more drift checks', () => world.count('observeResource') >= observed + 3, 10_000);
+      assert.equal(world.count('patchStatus') + world.count('recordEvent'), writes, 'no status patch or Event for an unchanged resync');
+      world.aws.ready = false;
+      await eventually('a real change is written', () => world.lastStatus?.phase === 'Provisioning', 10_000);
+    });
+  });
+
   test('finishing a create that failed half-way is an update, not drift: no DriftRepaired for a resource nobody changed', async () => {
     const world = new FakeWorld();
     // The create made the resource but a later call of it failed: AWS has

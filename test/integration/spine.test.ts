@@ -245,7 +245,10 @@ stringData: { id: AKIALATERCREDENTIALS, secret: ${h.secretAccessKey} }
       const list = await h.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=secure-data-bucket', '-o', 'json']);
       return /DriftRepaired/.test(list) ? list : null;
     });
-    assert.match(events, /versioning: Suspended -> Enabled/);
+    const messages = (JSON.parse(events) as { items: Array<{ reason: string; message: string }> }).items
+      .filter((event) => event.reason === 'DriftRepaired')
+      .map((event) => event.message);
+    assert.match(messages.join('\n'), /versioning: Suspended -> Enabled/);
   });
 
   test('a manifest the schema rejects fails at apply with the field named, and nothing is created', async () => {

@@ -157,3 +157,12 @@ test('dispatcher: a change of our annotations (pause, management policy, adoptio
   await settle();
   assert.equal(calls.length, 4, 'unpausing plus adopting, then a management policy, each wake it');
 });
+
+test('dispatcher: an object first seen through a watch event is not signalled again by its first listing', async () => {
+  const { gateway, calls } = fakeGateway();
+  const dispatcher = new Dispatcher(gateway, () => {});
+  dispatcher.upsert('S3Bucket', bucket(), false);
+  dispatcher.upsert('S3Bucket', bucket(), true);
+  await settle();
+  assert.equal(calls.length, 1);
+});

@@ -85,8 +85,10 @@ export class Dispatcher {
     this.seen.set(id, now);
     this.index(ref, object);
 
+    // An object first seen through a watch event was signalled as new
+    // already; its first listing after that is no news.
     const firstList = listed && !this.listedOnce.has(id);
-    if (listed) this.listedOnce.add(id);
+    this.listedOnce.add(id);
     const specChanged =
       !before ||
       before.uid !== now.uid ||

@@ -107,3 +107,14 @@ test('an answer the SDK cannot parse is reported as such, not as a bare SyntaxEr
     server.close();
   }
 });
+
+test('a connection reset after AWS answered before is an ordinary transient fault for the activity to retry, not Unreachable', () => {
+  // The SDK names a reset TimeoutError too; its code tells them apart.
+  const reset = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+  assert.equal(isUnreachable(reset), false);
+  const failure = toFailure(reset);
+  assert.equal(failure.nonRetryable, false);
+  assert.notEqual(reasonOf(failure), 'Unreachable');
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+  assert.equal(isUnreachable(refused), true);
+});

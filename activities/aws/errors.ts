@@ -80,6 +80,9 @@ const NETWORK_CODES = new Set([
 
 const NETWORK_NAMES = new Set(['TimeoutError', 'AbortError', 'NetworkingError']);
 
+/** Node codes of a request that found nothing answering at all: no route, no name, no listener, no reply. */
+const NO_ANSWER_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
 interface ErrorShape {
   name?: unknown;
   code?: unknown;
@@ -133,7 +136,11 @@ export function isUnreachable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const shape = error as ErrorShape;
   if (shape.$metadata?.httpStatusCode !== undefined) return false;
-  return NETWORK_NAMES.has(errorName(error)) || (typeof shape.code === 'string' && NETWORK_CODES.has(shape.code));
+  // A connection that was reset or broken had reached something that
+  // answers: the SDK names those TimeoutError too, but they are ordinary
+  // transient faults for the activity to retry.
+  if (typeof shape.code === 'string') return NO_ANSWER_CODES.has(shape.code);
+  return errorName(error) === 'TimeoutError';
 }
 
 /**

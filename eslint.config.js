@@ -21,7 +21,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'shared/identity.ts', 'shared/failures.ts', 'shared/activities.ts'],
+    files: ['workflows/**/*.ts', 'contract/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -34,6 +34,23 @@ export default tseslint.config(
               allowTypeImports: true,
               message: 'workflows reach Kubernetes and AWS only through activities',
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The contract is what the workflow, the activities and the watcher
+    // share: it depends on nothing of ours, so nothing can drag Node or SDK
+    // code into the workflow bundle through it.
+    files: ['contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '../**'], message: 'the contract depends on nothing of ours outside contract/' },
+            { group: ['node:*', '@kubernetes/*', '@aws-sdk/*', '@temporalio/*', '@sinclair/*'], message: 'the contract is plain types and constants' },
           ],
         },
       ],

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { DescribeNatGatewaysCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { parseAllDocuments } from 'yaml';
 import { kindDefinition } from '../crds/index.js';
-import { OWNER_TAG } from '../shared/identity.js';
+import { OWNER_TAG } from '../contract/identity.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { slowNatGateways } from '../test/support/slow-nat.js';
 import { summary } from './summary.js';

@@ -1,5 +1,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
-import type { DeletionPolicy, ValidationRule } from './schema.js';
+import type { DeletionPolicy, ObjectRef } from '../contract/identity.js';
+import type { ValidationRule } from './schema.js';
+
+export type { ObjectRef };
 
 /** A column of `kubectl get`. */
 export interface PrinterColumn {
@@ -11,12 +14,6 @@ export interface PrinterColumn {
   priority?: number;
 }
 
-/** Identity of one custom resource. */
-export interface ObjectRef {
-  kind: string;
-  namespace: string;
-  name: string;
-}
 
 /**
  * Everything Kubernetes-facing about one kind: its schemas (the single source

@@ -5,6 +5,7 @@
  * TypeBox's own `Union`/`Record` emit `anyOf`/`patternProperties`, which
  * structural CRD schemas reject, hence the `Unsafe` wrappers below.
  */
+import { DELETION_POLICIES, type DeletionPolicy } from '../contract/identity.js';
 import { Kind, Type, TypeRegistry, type TSchema, type SchemaOptions, type StringOptions } from '@sinclair/typebox';
 
 export const API_GROUP = 'aws-infra-operator.runner.codes';
@@ -167,8 +168,7 @@ export const ProviderRef = Type.Object(
   { description: 'the AWSProvider whose account, region and credentials this resource uses' },
 );
 
-export const DELETION_POLICIES = ['Delete', 'Retain', 'Orphan'] as const;
-export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+export { DELETION_POLICIES, type DeletionPolicy };
 
 export const DeletionPolicySchema = StringEnum(DELETION_POLICIES, {
   description:

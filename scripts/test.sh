@@ -22,7 +22,7 @@ npx eslint .
 echo "==> generated CRDs are current" >&2
 npx tsx crds/generate.ts --check
 
-mapfile -t files < <(find crds workflows activities watcher worker shared test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+mapfile -t files < <(find contract process kube crds workflows activities watcher worker test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 echo "==> ${#files[@]} test files" >&2
 # One file at a time: the workflow and integration files each start servers,
 # and the machine has two cores.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CustomResource } from '../activities/kube/client.js';
-import type { ObjectRef } from '../shared/identity.js';
+import type { CustomResource } from '../kube/client.js';
+import type { ObjectRef } from '../contract/identity.js';
 import type { ResourceChange } from '../workflows/messages.js';
 import { Dispatcher, type WorkflowGateway } from './dispatcher.js';
 

@@ -9,10 +9,10 @@
  * - other status-only and metadata-only updates of the object itself →
  *   nothing, so the workflow's own status patches never loop back into it.
  */
-import type { CustomResource } from '../activities/kube/client.js';
+import type { CustomResource } from '../kube/client.js';
 import { kindDefinition } from '../crds/index.js';
-import type { ObjectRef } from '../shared/identity.js';
-import { Annotations, workflowIdFor } from '../shared/identity.js';
+import type { ObjectRef } from '../contract/identity.js';
+import { Annotations, workflowIdFor } from '../contract/identity.js';
 import type { ResourceChange } from '../workflows/messages.js';
 
 /** The Temporal side of the watcher, small so it can be faked in tests. */

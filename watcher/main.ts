@@ -4,10 +4,10 @@
  * its first list signals every object, and the workflows decide what is new.
  */
 import { Client, Connection } from '@temporalio/client';
-import { kubeClients } from '../activities/kube/client.js';
+import { kubeClients } from '../kube/client.js';
 import { kinds } from '../crds/index.js';
-import { loadConfig } from '../shared/config.js';
-import { log } from '../shared/log.js';
+import { loadConfig } from '../process/config.js';
+import { log } from '../process/log.js';
 import { Dispatcher } from './dispatcher.js';
 import { ResourceWatch } from './resource-watch.js';
 import { temporalGateway } from './temporal-gateway.js';

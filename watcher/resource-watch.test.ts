@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeClients, type CustomResource } from '../activities/kube/client.js';
+import { kubeClients, type CustomResource } from '../kube/client.js';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { ResourceWatch, type WatchTimings } from './resource-watch.js';
 

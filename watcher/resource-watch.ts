@@ -8,8 +8,8 @@
  */
 import { Watch } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, type KindDefinition } from '../crds/index.js';
-import type { CustomResource, KubeClients } from '../activities/kube/client.js';
-import { log } from '../shared/log.js';
+import type { CustomResource, KubeClients } from '../kube/client.js';
+import { log } from '../process/log.js';
 
 export interface WatchTimings {
   /** Abort a watch that delivered nothing (not even a bookmark) for this long. */

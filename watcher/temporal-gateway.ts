@@ -1,7 +1,7 @@
 /** The WorkflowGateway on a real Temporal client. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { ObjectRef } from '../shared/identity.js';
-import { workflowIdFor } from '../shared/identity.js';
+import type { ObjectRef } from '../contract/identity.js';
+import { workflowIdFor } from '../contract/identity.js';
 import {
   dependencyChangedSignal,
   resourceChangedSignal,

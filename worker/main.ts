@@ -6,9 +6,9 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { defaultClusterID, kubeClients } from '../activities/kube/client.js';
-import { loadConfig } from '../shared/config.js';
-import { log } from '../shared/log.js';
+import { defaultClusterID, kubeClients } from '../kube/client.js';
+import { loadConfig } from '../process/config.js';
+import { log } from '../process/log.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 const config = loadConfig();

@@ -5,7 +5,7 @@
  */
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { OperatorConfig } from '../shared/config.js';
+import type { OperatorConfig } from '../process/config.js';
 import { searchAttributes } from '../workflows/messages.js';
 
 export async function ensureSearchAttributes(config: Pick<OperatorConfig, 'temporalAddress' | 'temporalNamespace'>): Promise<void> {

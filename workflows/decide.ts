@@ -4,8 +4,8 @@
  * it is tested as a table and can never differ between replays.
  */
 import type { DeletionPolicy } from '../crds/schema.js';
-import type { Lifecycle } from '../shared/activities.js';
-import { Annotations, type AdoptionPolicy, type ManagementPolicy } from '../shared/identity.js';
+import type { Lifecycle } from '../contract/activities.js';
+import { Annotations, type AdoptionPolicy, type ManagementPolicy } from '../contract/identity.js';
 
 /** What observe reported, reduced to what the decision needs. */
 export interface ObservedSummary {

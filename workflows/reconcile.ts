@@ -22,10 +22,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation, ResourceStatus } from '../shared/activities.js';
-import { Annotations } from '../shared/identity.js';
-import type { AwsActivities, KubeActivities } from '../shared/activities.js';
-import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } from '../shared/failures.js';
+import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation, ResourceStatus } from '../contract/activities.js';
+import { Annotations } from '../contract/identity.js';
+import type { AwsActivities, KubeActivities } from '../contract/activities.js';
+import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } from '../contract/failures.js';
 import { Action, claimable, decide, type DecisionInput } from './decide.js';
 import {
   dependencyChangedSignal,

@@ -3,8 +3,8 @@
  * continue-as-new, so it holds only JSON (no Map, no Date, no class).
  */
 import type { DeletionPolicy } from '../crds/schema.js';
-import type { JsonObject, Management, ResourceStatus } from '../shared/activities.js';
-import type { ObjectRef } from '../shared/identity.js';
+import type { JsonObject, Management, ResourceStatus } from '../contract/activities.js';
+import type { ObjectRef } from '../contract/identity.js';
 
 export const Phase = {
   Pending: 'Pending',

@@ -10,7 +10,7 @@
  * beside them, when they apply: Adopted (the AWS resource existed before
  * this custom resource and was adopted) and Paused (no AWS call is made).
  */
-import type { Condition, JsonValue, ResourceStatus } from '../shared/activities.js';
+import type { Condition, JsonValue, ResourceStatus } from '../contract/activities.js';
 import { Phase } from './state.js';
 
 export interface PassOutcome {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { HeadBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { FailureType } from '../../shared/failures.js';
+import { FailureType } from '../../contract/failures.js';
 import { toFailure } from './activities.js';
 import { AWS_CALL_RETRIES } from './context.js';
 import { isUnreachable } from './errors.js';

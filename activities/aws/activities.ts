@@ -4,9 +4,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwsActivities, AwsRequest, JsonObject } from '../../shared/activities.js';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import type { KubeClients } from '../kube/client.js';
+import type { AwsActivities, AwsRequest, JsonObject } from '../../contract/activities.js';
+import { FailureType, type FailureDetails } from '../../contract/failures.js';
+import type { KubeClients } from '../../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
 import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, isUnreadableAnswer, type ErrorCodes } from './errors.js';
 import type { AwsContext } from './handler.js';

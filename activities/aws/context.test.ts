@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
-import type { AwsRequest } from '../../shared/activities.js';
-import { FailureType } from '../../shared/failures.js';
+import type { AwsRequest } from '../../contract/activities.js';
+import { FailureType } from '../../contract/failures.js';
 import { failure, reasonOf } from './testing.js';
-import { CLUSTER_TAG } from '../../shared/identity.js';
-import type { KubeClients } from '../kube/client.js';
+import { CLUSTER_TAG } from '../../contract/identity.js';
+import type { KubeClients } from '../../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
 
 const settings: AwsSettings = { clusterID: 'cluster-1', ambientCredentialNamespaces: [] };

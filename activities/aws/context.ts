@@ -5,10 +5,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec, AWSProviderStatus } from '../../crds/kinds/aws-provider.js';
 import { providerReference } from '../../crds/kind.js';
-import type { AwsRequest } from '../../shared/activities.js';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../shared/identity.js';
-import { readCustomResource, type KubeClients } from '../kube/client.js';
+import type { AwsRequest } from '../../contract/activities.js';
+import { FailureType, type FailureDetails } from '../../contract/failures.js';
+import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../contract/identity.js';
+import { readCustomResource, type KubeClients } from '../../kube/client.js';
 import { providerCredentials } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
 

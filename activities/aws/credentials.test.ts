@@ -5,10 +5,10 @@ import type { AddressInfo } from 'node:net';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
-import { loadConfig, parseAmbientCredentialNamespaces } from '../../shared/config.js';
-import { FailureType } from '../../shared/failures.js';
+import { loadConfig, parseAmbientCredentialNamespaces } from '../../process/config.js';
+import { FailureType } from '../../contract/failures.js';
 import { failure, reasonOf } from './testing.js';
-import type { KubeClients } from '../kube/client.js';
+import type { KubeClients } from '../../kube/client.js';
 import { providerCredentials, type CredentialSettings } from './credentials.js';
 
 const ACCESS_KEY = 'AKIASECRETFROMSECRET';

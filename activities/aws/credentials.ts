@@ -12,8 +12,8 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import { httpStatus, type KubeClients } from '../kube/client.js';
+import { FailureType, type FailureDetails } from '../../contract/failures.js';
+import { httpStatus, type KubeClients } from '../../kube/client.js';
 
 /** What credential resolution needs of the worker's settings (AwsSettings has it). */
 export interface CredentialSettings {

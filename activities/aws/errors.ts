@@ -2,7 +2,7 @@
  * One place where AWS errors are classified, by the SDK's error name and its
  * `$retryable` / `$fault` markers, never by message text.
  */
-import { ALREADY_EXISTS, OWNED_BY_ANOTHER } from '../../shared/failures.js';
+import { ALREADY_EXISTS, OWNED_BY_ANOTHER } from '../../contract/failures.js';
 
 /** What a failed call means for the reconcile loop. */
 export const ErrorClass = {

@@ -4,11 +4,12 @@
  * one module under `activities/aws/<service>/<resource>.ts`.
  */
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { ObjectRef } from '../../shared/identity.js';
+import type { ObjectRef } from '../../contract/identity.js';
 import type { ErrorCodes } from './errors.js';
+import type { DeleteOutcome, JsonValue, Lifecycle, Observation } from '../../contract/activities.js';
 
-/** JSON value, the only thing that may cross into workflow history. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { DeleteOutcome, JsonValue, Lifecycle, Observation };
+
 
 /** Configuration every AWS SDK v3 client accepts, built from an AWSProvider. */
 export interface AwsClientConfig {
@@ -74,44 +75,8 @@ export interface AwsContext {
   resolve(ref: LocalObjectRef, statusField: string): Promise<string>;
 }
 
-/**
- * What observe found. `exists: false` is an answer, not an error. Everything
- * here is written to workflow history, so it holds no secret and stays small.
- */
-export interface Observation {
-  exists: boolean;
-  /** The AWS resource matches `desired` in every field the operator manages. */
-  upToDate: boolean;
-  /** The resource can be used (created and in its available state). */
-  ready: boolean;
-  /** AWS's own lifecycle state when it has one (pending, available, deleting…), for messages. */
-  state?: string;
-  /**
-   * That state in the workflow's terms, so no AWS state string of any kind
-   * is known to the workflow: `Deleting` means AWS is removing it and
-   * deletion only has to wait.
-   */
-  lifecycle?: Lifecycle;
-  /** Readable field-level differences, e.g. `versioning: Suspended -> Enabled`. */
-  differences: string[];
-  /** The AWS identifier found (VPC ID, bucket name, queue URL…); the workflow records it. */
-  id?: string;
-  /** The AWS resource carries another custom resource's owner tag, or another cluster's. */
-  ownedBy?: string;
-  /**
-   * The AWS resource carries no owner tags of this operator: it was made
-   * outside it. It is managed only when recorded as ours or adopted.
-   */
-  unmanaged?: boolean;
-  /** Kind-specific status fields (bucketName, arn, queueURL…). */
-  status: { [key: string]: JsonValue };
-}
 
-/** A lifecycle state, the same for every kind. */
-export type Lifecycle = 'Pending' | 'Available' | 'Deleting' | 'Failed';
 
-/** Result of a delete call: gone already, or AWS is still removing it. */
-export type DeleteOutcome = 'Deleted' | 'Deleting';
 
 /** Observe / create / update / delete of one AWS kind. */
 export interface ResourceHandler<Spec> {

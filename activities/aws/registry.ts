@@ -16,7 +16,7 @@ import { SecurityGroupKind } from '../../crds/kinds/security-group.js';
 import { SQSQueueKind } from '../../crds/kinds/sqs-queue.js';
 import { SubnetKind } from '../../crds/kinds/subnet.js';
 import { VPCKind } from '../../crds/kinds/vpc.js';
-import type { JsonObject } from '../../shared/activities.js';
+import type { JsonObject } from '../../contract/activities.js';
 import { elasticIpHandler } from './ec2/elastic-ip.js';
 import { internetGatewayHandler } from './ec2/internet-gateway.js';
 import { natGatewayHandler } from './ec2/nat-gateway.js';

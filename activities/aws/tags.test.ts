@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OWNER_TAG } from '../../shared/identity.js';
+import { OWNER_TAG } from '../../contract/identity.js';
 import { stubContext } from './testing.js';
 import { assertNotOwnedByAnother, compareTags, otherOwner, tagChanges } from './tags.js';
 

@@ -3,7 +3,7 @@
  * set (provider defaultTags, spec tags, owner tag), and a resource carrying
  * another custom resource's owner tag is never taken over.
  */
-import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../shared/identity.js';
+import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../contract/identity.js';
 import { ALREADY_EXISTS, OWNED_BY_ANOTHER } from './errors.js';
 import type { AwsContext, Ownership } from './handler.js';
 

@@ -6,8 +6,8 @@
  */
 import { ServiceException } from '@smithy/core/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType, type FailureDetails } from '../../shared/failures.js';
-import { CLUSTER_TAG, OWNER_TAG, ownerTagValue } from '../../shared/identity.js';
+import { FailureType, type FailureDetails } from '../../contract/failures.js';
+import { CLUSTER_TAG, OWNER_TAG, ownerTagValue } from '../../contract/identity.js';
 import type { AwsContext } from './handler.js';
 
 /** The cluster identity stub contexts carry. */

@@ -7,9 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
-import { Annotations, FINALIZER, SECRET_IN_USE_FINALIZER } from '../../shared/identity.js';
+import { Annotations, FINALIZER, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
 import { kubeActivities, managementFrom } from './activities.js';
-import type { KubeClients } from './client.js';
+import type { KubeClients } from '../../kube/client.js';
 
 interface StoredObject {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; generation?: number; finalizers?: string[]; deletionTimestamp?: string; annotations?: Record<string, string> };

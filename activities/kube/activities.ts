@@ -8,7 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { kindDefinition, kinds, API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../crds/index.js';
 import type { DeletionPolicy } from '../../crds/schema.js';
-import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, Management, ResourceStatus } from '../../shared/activities.js';
+import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, Management, ResourceStatus } from '../../contract/activities.js';
 import {
   ADOPTION_POLICIES,
   Annotations,
@@ -19,8 +19,8 @@ import {
   type AdoptionPolicy,
   type ManagementPolicy,
   type ObjectRef,
-} from '../../shared/identity.js';
-import { log } from '../../shared/log.js';
+} from '../../contract/identity.js';
+import { log } from '../../process/log.js';
 import {
   httpStatus,
   jsonPatchCustomResource,
@@ -28,7 +28,7 @@ import {
   readCustomResource,
   type CustomResource,
   type KubeClients,
-} from './client.js';
+} from '../../kube/client.js';
 
 /** Conflicts worth re-reading for: 409 (resourceVersion) and 422 (a failed JSON Patch test). */
 function isConflict(error: unknown): boolean {

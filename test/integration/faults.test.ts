@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetBucketTaggingCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListQueuesCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { OWNER_TAG } from '../../shared/identity.js';
+import { OWNER_TAG } from '../../contract/identity.js';
 import type { ProxyCall } from '../support/aws-proxy.js';
 import { injectFaults, type FaultTally } from '../support/faults.js';
 import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';

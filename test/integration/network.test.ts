@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { parseAllDocuments } from 'yaml';
 import { kindDefinition } from '../../crds/index.js';
-import { OWNER_TAG } from '../../shared/identity.js';
+import { OWNER_TAG } from '../../contract/identity.js';
 import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
 import { slowNatGateways } from '../support/slow-nat.js';
 

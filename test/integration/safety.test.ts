@@ -29,7 +29,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { Annotations, CLUSTER_TAG, FINALIZER, OWNER_TAG, SECRET_IN_USE_FINALIZER } from '../../shared/identity.js';
+import { Annotations, CLUSTER_TAG, FINALIZER, OWNER_TAG, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
 import { awsCredentials, providerName, startHarness, startSecondCluster, type CustomObject, type Harness } from '../support/harness.js';
 import type { ProxyCall } from '../support/aws-proxy.js';
 

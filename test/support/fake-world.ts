@@ -11,8 +11,8 @@ import type {
   Observation,
   ReconcileActivities,
   ResourceStatus,
-} from '../../shared/activities.js';
-import { FailureType } from '../../shared/failures.js';
+} from '../../contract/activities.js';
+import { FailureType } from '../../contract/failures.js';
 
 export interface FakeAws {
   exists: boolean;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Filter } from '@aws-sdk/client-ec2';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { TEST_CLUSTER_ID, awsError, stubContext } from '../testing.js';
 import { EC2_ERROR_CODES, clientToken, everyPage, findByOwnerTag, findOwned, isOurs, type OwnedLookup } from './common.js';
 

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { INVALID_SPEC, unlessNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext } from '../handler.js';
 import { ownership, tagChanges, type Tags } from '../tags.js';

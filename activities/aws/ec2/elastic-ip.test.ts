@@ -4,7 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Address } from '@aws-sdk/client-ec2';
 import { customResourceDefinition } from '../../../crds/crd.js';
 import { ElasticIPKind, type ElasticIPSpec } from '../../../crds/kinds/elastic-ip.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { addressStatus, compareAddress, elasticIpHandler, observedAddress, releaseInput } from './elastic-ip.js';

@@ -3,8 +3,8 @@ import { describe, test } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import type { InternetGateway } from '@aws-sdk/client-ec2';
 import { InternetGatewayKind, type InternetGatewaySpec } from '../../../crds/kinds/internet-gateway.js';
-import { FailureType } from '../../../shared/failures.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { FailureType } from '../../../contract/failures.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import {
   attachmentState,

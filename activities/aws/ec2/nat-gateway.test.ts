@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { NatGateway } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { NATGatewayKind, type NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { NAT_GATEWAY_FAILED, compareGateway, lifecycleOf, natGatewayHandler, natGatewayStatus, newestGateway } from './nat-gateway.js';

@@ -4,7 +4,7 @@ import type { RouteTable } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { RouteTableKind, type RouteTableSpec } from '../../../crds/kinds/route-table.js';
 import { customResourceDefinition } from '../../../crds/crd.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {

@@ -4,7 +4,7 @@ import type { SecurityGroup } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { SecurityGroupKind, type SecurityGroupSpec } from '../../../crds/kinds/security-group.js';
 import { customResourceDefinition } from '../../../crds/crd.js';
-import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { Annotations, CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ALREADY_EXISTS, ErrorClass, OWNED_BY_ANOTHER, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {

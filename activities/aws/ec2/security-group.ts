@@ -35,7 +35,7 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { isSelfReference, type SecurityGroupRule, type SecurityGroupSpec } from '../../../crds/kinds/security-group.js';
-import { Annotations } from '../../../shared/identity.js';
+import { Annotations } from '../../../contract/identity.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { alreadyExists, assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';

@@ -4,7 +4,7 @@ import type { Vpc } from '@aws-sdk/client-ec2';
 import { Value } from '@sinclair/typebox/value';
 import { customResourceDefinition } from '../../../crds/crd.js';
 import { VPCKind, type VpcSpec } from '../../../crds/kinds/vpc.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { formatDifference } from './common.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
-import { CLUSTER_TAG, OWNER_TAG } from '../../../shared/identity.js';
+import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, stubContext, type StubResponse } from '../testing.js';
 import {

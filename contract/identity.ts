@@ -2,9 +2,16 @@
  * Names shared by the watcher, the workflow and the activities. Kept free of
  * Node and SDK imports because the workflow bundle includes it.
  */
-import type { ObjectRef } from '../crds/kind.js';
+/** Identity of one custom resource. */
+export interface ObjectRef {
+  kind: string;
+  namespace: string;
+  name: string;
+}
 
-export type { ObjectRef };
+export const DELETION_POLICIES = ['Delete', 'Retain', 'Orphan'] as const;
+/** What deleting a custom resource does to its AWS resource. */
+export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
 
 /** Finalizer the operator puts on every resource before its first AWS call. */
 export const FINALIZER = 'aws-infra-operator.runner.codes/finalizer';

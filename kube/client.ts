@@ -11,8 +11,8 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, kindDefinition } from '../../crds/index.js';
-import type { ObjectRef } from '../../shared/identity.js';
+import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
+import type { ObjectRef } from '../contract/identity.js';
 
 /** A custom resource as the API returns it. */
 export interface CustomResource<Spec = Record<string, unknown>, Status = Record<string, unknown>> extends KubernetesObject {

@@ -2,7 +2,7 @@
  * Process configuration from the environment, shared by worker and watcher.
  * Node only.
  */
-import { DEFAULT_TASK_QUEUE } from './identity.js';
+import { DEFAULT_TASK_QUEUE } from '../contract/identity.js';
 
 function number(name: string, fallback: number): number {
   const raw = process.env[name];

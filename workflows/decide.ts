@@ -3,27 +3,12 @@
  * spec wants and what AWS has to the one next action. No I/O, no clock, so
  * it is tested as a table and can never differ between replays.
  */
-import type { DeletionPolicy } from '../crds/schema.js';
-import type { Lifecycle } from '../contract/activities.js';
-import { Annotations, type AdoptionPolicy, type ManagementPolicy } from '../contract/identity.js';
+import type { Observation } from '../contract/activities.js';
+import { Annotations, type AdoptionPolicy, type DeletionPolicy, type ManagementPolicy } from '../contract/identity.js';
 
-/** What observe reported, reduced to what the decision needs. */
-export interface ObservedSummary {
-  exists: boolean;
-  upToDate: boolean;
-  ready: boolean;
-  /** AWS lifecycle state, when the kind has one, for messages. */
-  state?: string;
-  /** That state in every kind's terms (Observation.lifecycle). */
-  lifecycle?: Lifecycle;
-  differences: string[];
-  /** The AWS identifier observe found. */
-  id?: string;
-  /** Owner tag of another custom resource (or cluster), when the AWS resource is theirs. */
-  ownedBy?: string;
-  /** The AWS resource carries no owner tags of ours. */
-  unmanaged?: boolean;
-}
+/** What observe reported, reduced to what the decision needs (see Observation for each field). */
+export type ObservedSummary = Pick<Observation, 'exists' | 'upToDate' | 'ready' | 'differences'> &
+  Partial<Pick<Observation, 'state' | 'lifecycle' | 'id' | 'ownedBy' | 'unmanaged'>>;
 
 /** Everything `decide` looks at. */
 export interface DecisionInput {

@@ -2,7 +2,7 @@
  * Plain-JSON state of one resource's reconcile workflow. It crosses
  * continue-as-new, so it holds only JSON (no Map, no Date, no class).
  */
-import type { DeletionPolicy } from '../crds/schema.js';
+import type { DeletionPolicy } from '../contract/identity.js';
 import type { JsonObject, Management, ResourceStatus } from '../contract/activities.js';
 import type { ObjectRef } from '../contract/identity.js';
 

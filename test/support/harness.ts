@@ -61,24 +61,17 @@ export function readyCondition(object: CustomObject | null) {
 export const providerName = 'production-aws';
 export const awsCredentials = { accessKeyId: 'AKIAINTEGRATIONTEST1', region: 'us-east-1' };
 
-export async function startHarness(operatorEnv: Record<string, string> = {}): Promise<Harness> {
-  const stack = await startStack();
-  const kubectlPath = await stackBinary('kubectl');
-  const secretAccessKey = `integration-secret-${randomUUID()}`;
-  const proxy = new AwsProxy(stack.awsEndpoint);
-  await proxy.start();
-
+/** kubectl and the polling helpers for one cluster; `tail` adds the operator's last output to a timeout. */
+function clusterTools(stack: LocalStack, kubectlPath: string, tail: () => string, label: string) {
   const kubectl = async (args: string[], stdin?: string): Promise<string> => {
     const child = run(kubectlPath, ['--kubeconfig', stack.kubeconfigPath, ...args], { cwd: root, maxBuffer: 32 << 20 });
-    if (stdin !== undefined) {
-      child.child.stdin?.end(stdin);
-    }
+    if (stdin !== undefined) child.child.stdin?.end(stdin);
     return (await child).stdout;
   };
   const apply = async (yaml: string) => {
     await kubectl(['apply', '-f', '-'], yaml);
   };
-  const get = async <T>(resource: string, name: string): Promise<T | null> => {
+  const get = async <T = CustomObject>(resource: string, name: string): Promise<T | null> => {
     try {
       return JSON.parse(await kubectl(['get', resource, name, '-o', 'json'])) as T;
     } catch (error) {
@@ -91,14 +84,22 @@ export async function startHarness(operatorEnv: Record<string, string> = {}): Pr
     for (;;) {
       const value = await check();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${operator.tail()}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${label}\n${tail()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   };
+  return { kubectl, apply, get, until };
+}
 
-  await kubectl(['apply', '-f', 'deploy/crds/']);
-  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  await apply(`
+/** The CRDs, and the provider every test uses with its Secret, pointing at `endpoint`. */
+async function installCrdsAndProvider(
+  cluster: { kubectl(args: string[]): Promise<string>; apply(yaml: string): Promise<void> },
+  secretAccessKey: string,
+  endpoint: string,
+): Promise<void> {
+  await cluster.kubectl(['apply', '-f', 'deploy/crds/']);
+  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  await cluster.apply(`
 apiVersion: v1
 kind: Secret
 metadata: { name: aws-credentials, namespace: default }
@@ -112,11 +113,22 @@ kind: AWSProvider
 metadata: { name: ${providerName}, namespace: default }
 spec:
   region: ${awsCredentials.region}
-  endpoint: ${proxy.url}
+  endpoint: ${endpoint}
   accessKeyIDRef: { name: aws-credentials, key: access-key-id }
   secretAccessKeyRef: { name: aws-credentials, key: secret-access-key }
   defaultTags: { managed-by: infra-operator, environment: testing }
 `);
+}
+
+export async function startHarness(operatorEnv: Record<string, string> = {}): Promise<Harness> {
+  const stack = await startStack();
+  const kubectlPath = await stackBinary('kubectl');
+  const secretAccessKey = `integration-secret-${randomUUID()}`;
+  const proxy = new AwsProxy(stack.awsEndpoint);
+  await proxy.start();
+
+  const { kubectl, apply, get, until } = clusterTools(stack, kubectlPath, () => operator.tail(), '');
+  await installCrdsAndProvider({ kubectl, apply }, secretAccessKey, proxy.url);
 
   const operator = new Operator({
     kubeconfigPath: stack.kubeconfigPath,
@@ -197,55 +209,8 @@ export async function startSecondCluster(h: Harness, operatorEnv: Record<string,
   let operator: Operator | undefined;
   try {
     const kubectlPath = await stackBinary('kubectl');
-    const kubectl = async (args: string[], stdin?: string): Promise<string> => {
-      const child = run(kubectlPath, ['--kubeconfig', stack.kubeconfigPath, ...args], { cwd: root, maxBuffer: 32 << 20 });
-      if (stdin !== undefined) child.child.stdin?.end(stdin);
-      return (await child).stdout;
-    };
-    const apply = async (yaml: string) => {
-      await kubectl(['apply', '-f', '-'], yaml);
-    };
-    const get = async <T>(resource: string, name: string): Promise<T | null> => {
-      try {
-        return JSON.parse(await kubectl(['get', resource, name, '-o', 'json'])) as T;
-      } catch (error) {
-        if (String((error as { stderr?: string }).stderr).includes('NotFound')) return null;
-        throw error;
-      }
-    };
-    const until = async <T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await check();
-        if (value) return value;
-        if (Date.now() > deadline) {
-          throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (second cluster)\n${operator?.tail() ?? ''}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-    };
-
-    await kubectl(['apply', '-f', 'deploy/crds/']);
-    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    await apply(`
-apiVersion: v1
-kind: Secret
-metadata: { name: aws-credentials, namespace: default }
-type: Opaque
-stringData:
-  access-key-id: ${awsCredentials.accessKeyId}
-  secret-access-key: ${h.secretAccessKey}
----
-apiVersion: aws-infra-operator.runner.codes/v1alpha1
-kind: AWSProvider
-metadata: { name: ${providerName}, namespace: default }
-spec:
-  region: ${awsCredentials.region}
-  endpoint: ${h.proxy.url}
-  accessKeyIDRef: { name: aws-credentials, key: access-key-id }
-  secretAccessKeyRef: { name: aws-credentials, key: secret-access-key }
-  defaultTags: { managed-by: infra-operator, environment: testing }
-`);
+    const { kubectl, apply, get, until } = clusterTools(stack, kubectlPath, () => operator?.tail() ?? '', ' (second cluster)');
+    await installCrdsAndProvider({ kubectl, apply }, h.secretAccessKey, h.proxy.url);
     const clusterID = (await kubectl(['get', 'namespace', 'kube-system', '-o', 'jsonpath={.metadata.uid}'])).trim();
 
     const started = new Operator({

@@ -2,6 +2,7 @@
  * Process configuration from the environment, shared by worker and watcher.
  * Node only.
  */
+import os from 'node:os';
 import { DEFAULT_TASK_QUEUE } from '../contract/identity.js';
 
 function number(name: string, fallback: number): number {
@@ -39,6 +40,19 @@ export function parseAmbientCredentialNamespaces(raw: string | undefined, podNam
   return [...new Set(namespaces)];
 }
 
+/**
+ * Slots per core. A workflow task that waits for a CPU overruns its timeout
+ * and is done again, so workflow tasks are kept to what the cores can run at
+ * once with room for their local activities; activities mostly wait on AWS,
+ * so they get more.
+ */
+const WORKFLOW_TASKS_PER_CORE = 4;
+const ACTIVITIES_PER_CORE = 8;
+
+function cores(): number {
+  return os.availableParallelism();
+}
+
 export interface OperatorConfig {
   temporalAddress: string;
   temporalNamespace: string;
@@ -71,8 +85,8 @@ export function loadConfig(): OperatorConfig {
     taskQueue: process.env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     resyncSeconds: number('RESYNC_SECONDS', 300),
     terminalRetrySeconds: number('TERMINAL_RETRY_SECONDS', 3600),
-    maxConcurrentActivities: number('MAX_CONCURRENT_ACTIVITIES', 50),
-    maxConcurrentWorkflowTasks: number('MAX_CONCURRENT_WORKFLOW_TASKS', 50),
+    maxConcurrentActivities: number('MAX_CONCURRENT_ACTIVITIES', ACTIVITIES_PER_CORE * cores()),
+    maxConcurrentWorkflowTasks: number('MAX_CONCURRENT_WORKFLOW_TASKS', WORKFLOW_TASKS_PER_CORE * cores()),
     watchdogSeconds: number('WATCHDOG_SECONDS', 150),
     relistSeconds: number('RELIST_SECONDS', 600),
     ...(process.env.CLUSTER_ID ? { clusterID: process.env.CLUSTER_ID } : {}),

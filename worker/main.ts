@@ -28,6 +28,8 @@ const worker = await Worker.create({
   workflowsPath,
   activities: createActivities(clients, { clusterID, ambientCredentialNamespaces: config.ambientCredentialNamespaces }),
   maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+  // Kubernetes calls are local activities: bounded like the others.
+  maxConcurrentLocalActivityExecutions: config.maxConcurrentActivities,
   maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
 });
 

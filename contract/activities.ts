@@ -101,6 +101,12 @@ export interface KubeEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+  /**
+   * Unique per Event the workflow means to record, and the same when a
+   * retried workflow task records it again: it names the Event, so the
+   * second create is refused as a duplicate instead of posting it twice.
+   */
+  key?: string;
 }
 
 /** Which resource an AWS activity works on, and the spec to apply. */

@@ -241,8 +241,12 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
   }
 
+  // Counts the Events of this run; replay counts the same, so a retried
+  // workflow task names its Events as the first attempt did.
+  let events = 0;
   async function event(uid: string, type: KubeEvent['type'], reason: string, message: string): Promise<void> {
-    await kube.recordEvent(ref, uid, { type, reason, message });
+    const key = `${workflowInfo().runId}.${(events++).toString(36)}`;
+    await kube.recordEvent(ref, uid, { type, reason, message, key });
   }
 
   /** Conditions every status carries once they hold. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
 import { Annotations, FINALIZER, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
-import { kubeActivities, managementFrom } from './activities.js';
+import { eventName, kubeActivities, managementFrom } from './activities.js';
 import type { KubeClients } from '../../kube/client.js';
 
 interface StoredObject {
@@ -76,6 +76,7 @@ class FakeApi {
       patchNamespacedSecret: async ({ namespace, name, body }) => this.patch(`secrets/${namespace}/${name}`, body as Operation[]) as V1Secret,
       createNamespacedEvent: async ({ body }) => {
         if (this.eventStatus) this.fail(this.eventStatus);
+        if (this.events.some((event) => (event as { metadata?: { name?: string } }).metadata?.name === body.metadata?.name)) this.fail(409);
         this.events.push(body);
         return body;
       },
@@ -189,4 +190,16 @@ test('a queue policy that is not a JSON document is refused before any AWS call,
   assert.match(loaded?.invalid ?? '', /\/policy/);
   api.objects.get('sqsqueues/default/q')!.spec!.policy = '{"Version": "2012-10-17", "Statement": []}';
   assert.equal((await kubeActivities(api.clients()).loadResource({ kind: 'SQSQueue', namespace: 'default', name: 'q' }))?.invalid, undefined);
+});
+
+test('an Event recorded again under the same key (a retried workflow task) is posted once', async () => {
+  const api = new FakeApi();
+  const activities = kubeActivities(api.clients());
+  const event = { type: 'Normal' as const, reason: 'Created', message: 'created the AWS resource', key: 'run-1.3' };
+  await activities.recordEvent(bucketRef, 'uid-1', event);
+  await activities.recordEvent(bucketRef, 'uid-1', event);
+  assert.equal(api.events.length, 1);
+  await activities.recordEvent(bucketRef, 'uid-1', { ...event, key: 'run-1.4' });
+  assert.equal(api.events.length, 2, 'another key is another Event');
+  assert.equal(eventName(bucketRef, event), 'data.run-1.3');
 });

@@ -154,6 +154,16 @@ async function secretsOnlyItReads(clients: KubeClients, ref: ObjectRef, secrets:
 }
 
 /**
+ * An Event's name: the object's, then the workflow's key for it when there
+ * is one (a repeat of the same Event gets the same name), else a unique one.
+ * Names are DNS subdomains: at most 253 characters, lower case.
+ */
+export function eventName(ref: ObjectRef, event: KubeEvent): string {
+  const suffix = event.key ? event.key.toLowerCase().replace(/[^a-z0-9.-]/g, '-') : `${Date.now().toString(16)}${randomBytes(3).toString('hex')}`;
+  return `${ref.name}.${suffix}`.slice(0, 253).replace(/[^a-z0-9]+$/, '');
+}
+
+/**
  * Changes the finalizer list with a JSON Patch guarded by uid and
  * resourceVersion, re-reading on conflict, so a concurrent writer's
  * finalizers are never dropped. Returns false when the object is gone.
@@ -258,7 +268,7 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
         await clients.core.createNamespacedEvent({
           namespace: ref.namespace,
           body: {
-            metadata: { name: `${ref.name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace: ref.namespace },
+            metadata: { name: eventName(ref, event), namespace: ref.namespace },
             involvedObject: { apiVersion: API_GROUP_VERSION, kind: ref.kind, name: ref.name, namespace: ref.namespace, uid },
             type: event.type,
             reason: event.reason,
@@ -272,6 +282,8 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
           },
         });
       } catch (error) {
+        // 409: this very Event was recorded already (a retried workflow task).
+        if (httpStatus(error) === 409) return;
         // Events are best effort, as client-go's recorder makes them: a
         // namespace being deleted refuses them (403), and nothing may wait
         // for one, least of all a deletion.

@@ -9,7 +9,7 @@ import type { AwsRequest } from '../../contract/activities.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../contract/identity.js';
 import { readCustomResource, type KubeClients } from '../../kube/client.js';
-import { providerCredentials } from './credentials.js';
+import { providerCredentials, type ProviderIdentity } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
 
 /** What the worker process knows about where it runs; the same for every activity. */
@@ -39,6 +39,8 @@ interface Provider {
   namespace: string;
   spec: AWSProviderSpec;
   accountID?: string;
+  /** Which provider object this is, for the credential cache; unset when the object carries no uid. */
+  identity?: ProviderIdentity;
 }
 
 function notReady(reason: string, message: string): ApplicationFailure {
@@ -60,7 +62,11 @@ function namespaceMayUse(spec: AWSProviderSpec, providerNamespace: string, names
 /** The AWSProvider a request uses; an AWSProvider uses itself. */
 async function providerFor(clients: KubeClients, request: AwsRequest): Promise<Provider> {
   if (request.ref.kind === 'AWSProvider') {
-    return { namespace: request.ref.namespace, spec: request.spec as unknown as AWSProviderSpec };
+    return {
+      namespace: request.ref.namespace,
+      spec: request.spec as unknown as AWSProviderSpec,
+      identity: { name: request.ref.name, uid: request.uid },
+    };
   }
   const ref = providerReference(request.spec as { providerRef: { name: string; namespace?: string } }, request.ref.namespace);
   const provider = await readCustomResource<AWSProviderSpec, AWSProviderStatus>(clients, ref);
@@ -83,18 +89,23 @@ async function providerFor(clients: KubeClients, request: AwsRequest): Promise<P
     );
   }
   const status = provider.status;
+  const uid = provider.metadata?.uid;
+  const identity: ProviderIdentity | undefined = uid
+    ? { name: ref.name, uid, ...(provider.metadata?.generation !== undefined ? { generation: provider.metadata.generation } : {}) }
+    : undefined;
+  const found = { namespace: ref.namespace, spec: provider.spec, ...(identity ? { identity } : {}) };
   if (provider.metadata?.deletionTimestamp) {
     // A provider being deleted waits for its users (deletionWaitsForUsers),
     // so that they can still delete their own AWS resources through it; it
     // serves nothing else any more.
-    if (request.deleting) return { namespace: ref.namespace, spec: provider.spec, ...(status?.accountID ? { accountID: status.accountID } : {}) };
+    if (request.deleting) return { ...found, ...(status?.accountID ? { accountID: status.accountID } : {}) };
     throw notReady('ProviderDeleting', `${name} is being deleted; it stays until the resources using it, this one included, are deleted`);
   }
   if (!status?.ready || status.observedGeneration !== provider.metadata?.generation) {
     const why = status?.conditions?.find((c) => c.type === 'Ready')?.message;
     throw notReady('ProviderNotReady', `${name} is not Ready${why ? `: ${why}` : ''}`);
   }
-  return { namespace: ref.namespace, spec: provider.spec, ...(status.accountID ? { accountID: status.accountID } : {}) };
+  return { ...found, ...(status.accountID ? { accountID: status.accountID } : {}) };
 }
 
 function dependencyNotReady(message: string): ApplicationFailure {
@@ -125,7 +136,9 @@ export async function awsContextFor(
   heartbeat: () => void,
 ): Promise<AwsContext> {
   const provider = await providerFor(clients, request);
-  const credentials = await providerCredentials(clients, settings, provider.namespace, provider.spec);
+  // Cached per provider object and Secret version (credentials.ts): the
+  // activities of one provider share one AssumeRole.
+  const credentials = await providerCredentials(clients, settings, provider.namespace, provider.spec, provider.identity);
   const config: AwsClientConfig = {
     region: provider.spec.region,
     credentials,

@@ -8,7 +8,7 @@ import { kubeClients } from '../kube/client.js';
 import { kinds } from '../crds/index.js';
 import { loadConfig } from '../process/config.js';
 import { log } from '../process/log.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, parseMaxInFlight } from './dispatcher.js';
 import { ResourceWatch } from './resource-watch.js';
 import { temporalGateway } from './temporal-gateway.js';
 
@@ -23,6 +23,7 @@ const dispatcher = new Dispatcher(
     terminalRetrySeconds: config.terminalRetrySeconds,
   }),
   (message, error) => log.warn(message, { error: error instanceof Error ? error.name + ': ' + error.message : String(error) }),
+  { maxInFlight: parseMaxInFlight(process.env.MAX_INFLIGHT_SIGNALS) },
 );
 
 const watches = kinds.map(
@@ -31,8 +32,8 @@ const watches = kinds.map(
       clients,
       definition,
       {
-        upsert: (object, listed) => dispatcher.upsert(definition.kind, object, listed),
-        remove: (object) => dispatcher.remove(definition.kind, object),
+        upsert: (object, listed) => dispatcher.upsert(object, listed),
+        remove: (object) => dispatcher.remove(object),
       },
       {
         watchdogMs: config.watchdogSeconds * 1000,

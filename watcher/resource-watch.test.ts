@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeClients, type CustomResource } from '../kube/client.js';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
-import { ResourceWatch, type WatchTimings } from './resource-watch.js';
+import { ResourceWatch, watchedObject, type WatchedObject, type WatchTimings } from './resource-watch.js';
 
 const PATH = `/apis/${API_GROUP}/${API_VERSION}/s3buckets`;
 
@@ -157,12 +157,12 @@ async function scenario(
     currentContext: 'c',
   });
   const events: string[] = [];
-  const name = (o: CustomResource) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+  const name = (o: WatchedObject) => `${o.ref.namespace}/${o.ref.name}`;
   const watch = new ResourceWatch(
     kubeClients(config),
     kindDefinition('S3Bucket'),
     {
-      upsert: (o, listed) => events.push(`upsert ${name(o)}@${o.metadata?.resourceVersion} ${listed ? 'listed' : 'watched'}`),
+      upsert: (o, listed) => events.push(`upsert ${name(o)}@${o.resourceVersion} ${listed ? 'listed' : 'watched'}`),
       remove: (o) => events.push(`remove ${name(o)}`),
     },
     { watchdogMs: 1000, relistMs: 60_000, maxBackoffMs: 200, ...timings },
@@ -190,7 +190,7 @@ test('resource watch: the first list delivers every object, then watch events fr
     api.watches[0].send('DELETED', bucket('b', '8'));
     await until(() => events.length === 5, 'three watch events');
     assert.deepEqual(events.slice(2), ['upsert default/c@6 watched', 'upsert default/a@7 watched', 'remove default/b']);
-    assert.deepEqual([...watch.cached()].map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort(), ['a@7', 'c@6']);
+    assert.deepEqual([...watch.cached()].map((o) => `${o.ref.name}@${o.resourceVersion}`).sort(), ['a@7', 'c@6']);
     assert.equal(api.lists.length, 1);
   }));
 
@@ -293,4 +293,71 @@ test('resource watch: watches the server ends at once, empty, are reopened with 
     // Backoff of 0.5 s, capped at 0.2 s here: about five reopenings a second, where a tight loop makes hundreds.
     assert.ok(api.watches.length <= 12, `${api.watches.length} watches in about a second`);
     assert.equal(api.lists.length, 1, 'a clean close keeps the resourceVersion: no re-list');
+  }));
+
+/** A bucket as the API server returns it: about 20 KiB of managedFields, a spec, our annotations and others', a status. */
+function heavyBucket(name: string, resourceVersion: string): CustomResource {
+  const fields = Array.from({ length: 200 }, (_, i) => ({
+    manager: `kubectl-client-side-apply-${i}`,
+    operation: 'Update',
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    time: new Date('2026-12-01T12:00:00Z'),
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {} } } },
+  }));
+  return {
+    apiVersion: `${API_GROUP}/${API_VERSION}`,
+    kind: 'S3Bucket',
+    metadata: {
+      name,
+      namespace: 'default',
+      uid: `uid-${name}`,
+      resourceVersion,
+      generation: 3,
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(2000),
+        'aws-infra-operator.runner.codes/paused': 'true',
+      },
+      managedFields: fields,
+    },
+    spec: { providerRef: { name: 'aws' }, bucketName: name, tags: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`tag${i}`, 'v'.repeat(40)])) },
+    status: { ready: true, arn: `arn:aws:s3:::${name}`, lastSyncTime: '2026-12-01T12:00:00Z', conditions: [{ type: 'Ready', status: 'True', reason: 'Available', lastTransitionTime: 't' }] },
+  };
+}
+
+test('resource watch: a cached entry keeps only what the diff and the dispatcher need, well under 1 KiB', () => {
+  const object = heavyBucket('a', '3');
+  assert.ok(JSON.stringify(object.metadata?.managedFields).length > 20_000, 'the fixture carries 20 KiB of managedFields');
+  const entry = watchedObject(kindDefinition('S3Bucket'), object);
+  const json = JSON.stringify(entry);
+  assert.ok(json.length < 1024, `${json.length} bytes: ${json}`);
+  assert.ok(!json.includes('managedFields') && !json.includes('kubectl'), json);
+  assert.ok(!('spec' in entry) && !json.includes('tag0'), 'no spec beyond its references');
+  assert.deepEqual(entry, {
+    ref: { kind: 'S3Bucket', namespace: 'default', name: 'a' },
+    uid: 'uid-a',
+    resourceVersion: '3',
+    generation: 3,
+    deleting: false,
+    annotations: { 'aws-infra-operator.runner.codes/paused': 'true' },
+    statusFingerprint: JSON.stringify({ ready: true, arn: 'arn:aws:s3:::a', conditions: [{ type: 'Ready', status: 'True', reason: 'Available' }] }),
+    references: [{ kind: 'AWSProvider', namespace: 'default', name: 'aws' }],
+  });
+});
+
+test('resource watch: a spec too broken to read references from is kept with none', () => {
+  // A null spec: what an object written before its CRD had a schema can hold.
+  const object = { ...bucket('a', '3'), spec: null as unknown as Record<string, unknown> };
+  assert.deepEqual(watchedObject(kindDefinition('S3Bucket'), object).references, []);
+});
+
+test('resource watch: what the list and the watch cache is the slim entry, not the object', () =>
+  scenario({ items: [heavyBucket('a', '3')], resourceVersion: '5' }, {}, async ({ api, watch }) => {
+    await until(() => api.watches.length === 1, 'the watch to open');
+    api.watches[0].send('ADDED', heavyBucket('b', '6'));
+    await until(() => [...watch.cached()].length === 2, 'the watched object to be cached');
+    for (const entry of watch.cached()) {
+      const json = JSON.stringify(entry);
+      assert.ok(json.length < 1024 && !json.includes('managedFields'), json);
+    }
   }));

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -10,44 +8,10 @@ import type { KubeClients } from '../../kube/client.js';
 import { EXPIRY_MARGIN_MS, LruCache, sharedIdentity } from './cache.js';
 import { awsContextFor, type AwsSettings } from './context.js';
 import { clearCredentialCache } from './credentials.js';
+import { fakeSts } from '../../test/support/fake-sts.js';
 
 const settings: AwsSettings = { clusterID: 'cluster-1', ambientCredentialNamespaces: [] };
 const heartbeat = () => {};
-
-/** A loopback STS that answers every AssumeRole with credentials valid until 2099, and counts them. */
-async function fakeSts(): Promise<{ url: string; assumeRoles: () => number; close(): Promise<void> }> {
-  let count = 0;
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      if (new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('Action') === 'AssumeRole') count++;
-      response.writeHead(200, { 'content-type': 'text/xml' });
-      response.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    <Credentials>
-      <AccessKeyId>ASIAASSUMED${String(count).padStart(9, '0')}</AccessKeyId>
-      <SecretAccessKey>assumed-secret</SecretAccessKey>
-      <SessionToken>assumed-token</SessionToken>
-      <Expiration>2099-01-01T00:00:00Z</Expiration>
-    </Credentials>
-    <AssumedRoleUser>
-      <AssumedRoleId>AROAEXAMPLE:infra-operator</AssumedRoleId>
-      <Arn>arn:aws:sts::123456789012:assumed-role/r/infra-operator</Arn>
-    </AssumedRoleUser>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
-</AssumeRoleResponse>`);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    assumeRoles: () => count,
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
-  };
-}
 
 /** One AWSProvider team-a/shared with roleARN, and its keys Secret team-a/aws; both can be edited. */
 function world(endpoint: string) {

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
@@ -10,6 +8,7 @@ import { FailureType } from '../../contract/failures.js';
 import { failure, reasonOf } from './testing.js';
 import type { KubeClients } from '../../kube/client.js';
 import { providerCredentials, type CredentialSettings } from './credentials.js';
+import { fakeSts } from '../../test/support/fake-sts.js';
 
 const ACCESS_KEY = 'AKIASECRETFROMSECRET';
 const SECRET_KEY = 'secret-value-that-must-never-be-shown';
@@ -145,41 +144,6 @@ test('keys from a Secret need no permission for the ambient identity', async () 
   assert.equal((await credentials()).accessKeyId, ACCESS_KEY);
 });
 
-/** A loopback STS that answers AssumeRole and records each request's form parameters and signing key. */
-async function fakeSts(): Promise<{ url: string; requests: Array<{ params: URLSearchParams; authorization: string }>; close(): Promise<void> }> {
-  const requests: Array<{ params: URLSearchParams; authorization: string }> = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      requests.push({ params: new URLSearchParams(Buffer.concat(chunks).toString('utf8')), authorization: request.headers.authorization ?? '' });
-      response.writeHead(200, { 'content-type': 'text/xml' });
-      response.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-  <AssumeRoleResult>
-    <Credentials>
-      <AccessKeyId>ASIAASSUMEDROLEKEY01</AccessKeyId>
-      <SecretAccessKey>assumed-secret</SecretAccessKey>
-      <SessionToken>assumed-token</SessionToken>
-      <Expiration>2099-01-01T00:00:00Z</Expiration>
-    </Credentials>
-    <AssumedRoleUser>
-      <AssumedRoleId>AROAEXAMPLE:infra-operator</AssumedRoleId>
-      <Arn>arn:aws:sts::123456789012:assumed-role/r/infra-operator</Arn>
-    </AssumedRoleUser>
-  </AssumeRoleResult>
-  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
-</AssumeRoleResponse>`);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
-  };
-}
-
 test('roleARN assumes the role on the Secret keys, passing externalID as ExternalId', async () => {
   const sts = await fakeSts();
   try {
@@ -187,7 +151,7 @@ test('roleARN assumes the role on the Secret keys, passing externalID as Externa
     const roleARN = 'arn:aws:iam::123456789012:role/r';
     const spec: AWSProviderSpec = { region: 'us-east-1', endpoint: sts.url, roleARN, externalID: 'ext-123', ...keyRefs };
     const credentials = await providerCredentials(clients, nobody, 'team-a', spec);
-    assert.equal((await credentials()).accessKeyId, 'ASIAASSUMEDROLEKEY01');
+    assert.equal((await credentials()).accessKeyId, 'ASIAASSUMED000000001');
     assert.equal(sts.requests.length, 1);
     const [{ params, authorization }] = sts.requests as [{ params: URLSearchParams; authorization: string }];
     assert.equal(params.get('Action'), 'AssumeRole');

@@ -30,7 +30,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { Annotations, CLUSTER_TAG, FINALIZER, OWNER_TAG, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
-import { awsCredentials, providerName, startHarness, startSecondCluster, type CustomObject, type Harness } from '../support/harness.js';
+import { awsCredentials, providerName, providerYaml, startHarness, startSecondCluster, type CustomObject, type Harness } from '../support/harness.js';
 import type { ProxyCall } from '../support/aws-proxy.js';
 
 const API = 'aws-infra-operator.runner.codes/v1alpha1';
@@ -600,24 +600,7 @@ spec:
     try {
       await writeFile(
         file,
-        `
-apiVersion: v1
-kind: Secret
-metadata: { name: together-credentials, namespace: default }
-type: Opaque
-stringData:
-  access-key-id: ${awsCredentials.accessKeyId}
-  secret-access-key: ${h.secretAccessKey}
----
-apiVersion: ${API}
-kind: AWSProvider
-metadata: { name: together-aws, namespace: default }
-spec:
-  region: ${awsCredentials.region}
-  endpoint: ${h.proxy.url}
-  accessKeyIDRef: { name: together-credentials, key: access-key-id }
-  secretAccessKeyRef: { name: together-credentials, key: secret-access-key }
----${bucketYaml('together-bucket', bucket, { provider: 'together-aws' })}
+        `${providerYaml({ provider: 'together-aws', secret: 'together-credentials', endpoint: h.proxy.url, secretAccessKey: h.secretAccessKey })}---${bucketYaml('together-bucket', bucket, { provider: 'together-aws' })}
 ---${queueYaml('together-queue', queueName, { provider: 'together-aws' })}`,
       );
       await h.kubectl(['apply', '-f', file]);
@@ -660,24 +643,13 @@ spec:
     const bucket = 'safety-doomed-bucket';
     const queueName = 'safety-doomed-queue';
     await h.kubectl(['create', 'namespace', 'doomed']);
-    await h.apply(`
-apiVersion: v1
-kind: Secret
-metadata: { name: doomed-credentials, namespace: doomed }
-type: Opaque
-stringData:
-  access-key-id: ${awsCredentials.accessKeyId}
-  secret-access-key: ${h.secretAccessKey}
----
-apiVersion: ${API}
-kind: AWSProvider
-metadata: { name: doomed-aws, namespace: doomed }
-spec:
-  region: ${awsCredentials.region}
-  endpoint: ${h.proxy.url}
-  accessKeyIDRef: { name: doomed-credentials, key: access-key-id }
-  secretAccessKeyRef: { name: doomed-credentials, key: secret-access-key }
----${bucketYaml('doomed-bucket', bucket, { namespace: 'doomed', provider: 'doomed-aws' })}
+    await h.apply(`${providerYaml({
+      provider: 'doomed-aws',
+      secret: 'doomed-credentials',
+      namespace: 'doomed',
+      endpoint: h.proxy.url,
+      secretAccessKey: h.secretAccessKey,
+    })}---${bucketYaml('doomed-bucket', bucket, { namespace: 'doomed', provider: 'doomed-aws' })}
 ---${queueYaml('doomed-queue', queueName, { namespace: 'doomed', provider: 'doomed-aws' })}`);
     await ready(h, 'awsproviders', 'doomed-aws', 'doomed');
     await ready(h, 's3buckets', 'doomed-bucket', 'doomed');

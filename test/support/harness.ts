@@ -99,25 +99,36 @@ async function installCrdsAndProvider(
 ): Promise<void> {
   await cluster.kubectl(['apply', '-f', 'deploy/crds/']);
   await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  await cluster.apply(`
+  await cluster.apply(
+    providerYaml({ provider: providerName, secret: 'aws-credentials', endpoint, secretAccessKey }) +
+      '  defaultTags: { managed-by: infra-operator, environment: testing }\n',
+  );
+}
+
+/**
+ * A Secret holding the test keys and an AWSProvider reading it, in one
+ * namespace; the provider's spec ends the text, so a caller may add fields.
+ */
+export function providerYaml(options: { provider: string; secret: string; endpoint: string; secretAccessKey: string; namespace?: string }): string {
+  const namespace = options.namespace ?? 'default';
+  return `
 apiVersion: v1
 kind: Secret
-metadata: { name: aws-credentials, namespace: default }
+metadata: { name: ${options.secret}, namespace: ${namespace} }
 type: Opaque
 stringData:
   access-key-id: ${awsCredentials.accessKeyId}
-  secret-access-key: ${secretAccessKey}
+  secret-access-key: ${options.secretAccessKey}
 ---
 apiVersion: aws-infra-operator.runner.codes/v1alpha1
 kind: AWSProvider
-metadata: { name: ${providerName}, namespace: default }
+metadata: { name: ${options.provider}, namespace: ${namespace} }
 spec:
   region: ${awsCredentials.region}
-  endpoint: ${endpoint}
-  accessKeyIDRef: { name: aws-credentials, key: access-key-id }
-  secretAccessKeyRef: { name: aws-credentials, key: secret-access-key }
-  defaultTags: { managed-by: infra-operator, environment: testing }
-`);
+  endpoint: ${options.endpoint}
+  accessKeyIDRef: { name: ${options.secret}, key: access-key-id }
+  secretAccessKeyRef: { name: ${options.secret}, key: secret-access-key }
+`;
 }
 
 export async function startHarness(operatorEnv: Record<string, string> = {}): Promise<Harness> {

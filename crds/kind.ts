@@ -39,6 +39,12 @@ export interface KindDefinition<Spec extends TObject = TObject, Status extends T
   /** The custom resources this spec refers to; the watcher wakes this resource when one of them changes. */
   references(spec: Static<Spec>, namespace: string): ObjectRef[];
   /**
+   * The status field that holds the AWS identifier (`vpcID`, `queueURL`…).
+   * A status written before `externalID` existed names its resource here,
+   * so an upgraded operator still finds what it made before.
+   */
+  identityField?: string;
+  /**
    * Others need this object to delete their own AWS resources (an
    * AWSProvider): its deletion waits until no custom resource refers to it.
    */

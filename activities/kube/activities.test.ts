@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
 import { Annotations, FINALIZER, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
-import { eventName, kubeActivities, managementFrom } from './activities.js';
+import { kindDefinition } from '../../crds/index.js';
+import { eventName, kubeActivities, managementFrom, recordedID } from './activities.js';
 import type { KubeClients } from '../../kube/client.js';
 
 interface StoredObject {
@@ -202,4 +203,14 @@ test('an Event recorded again under the same key (a retried workflow task) is po
   await activities.recordEvent(bucketRef, 'uid-1', { ...event, key: 'run-1.4' });
   assert.equal(api.events.length, 2, 'another key is another Event');
   assert.equal(eventName(bucketRef, event), 'data.run-1.3');
+});
+
+test("a status written before externalID existed still names the operator's resource; one it only observed or refused does not", () => {
+  const vpc = kindDefinition('VPC');
+  const ready = (reason: string) => ({ ready: true, vpcID: 'vpc-old', conditions: [{ type: 'Ready', status: 'True', reason }] });
+  assert.equal(recordedID(vpc, { externalID: 'vpc-new', vpcID: 'vpc-old' }), 'vpc-new');
+  assert.equal(recordedID(vpc, ready('Available')), 'vpc-old', 'Ready as ours under an older operator');
+  assert.equal(recordedID(vpc, ready('Observed')), undefined, 'observe-only never makes it ours');
+  assert.equal(recordedID(vpc, { ...ready('Available'), ready: false }), undefined);
+  assert.equal(recordedID(vpc, undefined), undefined);
 });

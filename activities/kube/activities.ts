@@ -6,7 +6,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kindDefinition, kinds, API_GROUP, API_GROUP_VERSION, API_VERSION } from '../../crds/index.js';
+import { kindDefinition, kinds, API_GROUP, API_GROUP_VERSION, API_VERSION, type KindDefinition } from '../../crds/index.js';
 import type { DeletionPolicy } from '../../crds/schema.js';
 import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, Management, ResourceStatus } from '../../contract/activities.js';
 import {
@@ -154,6 +154,22 @@ async function secretsOnlyItReads(clients: KubeClients, ref: ObjectRef, secrets:
 }
 
 /**
+ * The AWS identifier a status records as ours: `externalID`, or, in a status
+ * written before it existed, the kind's identity field of a resource that
+ * was Ready as the operator's own (`Available`, never written for one it
+ * only observes or refused).
+ */
+export function recordedID(definition: KindDefinition, status: Record<string, unknown> | undefined): string | undefined {
+  const recorded = status?.externalID;
+  if (typeof recorded === 'string' && recorded !== '') return recorded;
+  if (!definition.identityField || status?.ready !== true) return undefined;
+  const conditions = status.conditions as Array<{ type?: string; reason?: string }> | undefined;
+  if (conditions?.find((c) => c.type === 'Ready')?.reason !== 'Available') return undefined;
+  const legacy = status[definition.identityField];
+  return typeof legacy === 'string' && legacy !== '' ? legacy : undefined;
+}
+
+/**
  * An Event's name: the object's, then the workflow's key for it when there
  * is one (a repeat of the same Event gets the same name), else a unique one.
  * Names are DNS subdomains: at most 253 characters, lower case.
@@ -196,14 +212,14 @@ async function editFinalizers(
 export function kubeActivities(clients: KubeClients): KubeActivities {
   return {
     async loadResource(ref) {
-      const object = await readCustomResource<JsonObject, { externalID?: unknown }>(clients, ref);
+      const object = await readCustomResource<JsonObject, Record<string, unknown>>(clients, ref);
       if (!object?.metadata?.uid) return null;
       const definition = kindDefinition(ref.kind);
       const spec = object.spec ?? {};
       const deletionPolicy = (spec.deletionPolicy as DeletionPolicy | undefined) ?? definition.defaultDeletionPolicy ?? 'Delete';
       const deleting = Boolean(object.metadata.deletionTimestamp);
       const { management, problems } = managementFrom(object.metadata.annotations);
-      const externalID = object.status?.externalID;
+      const externalID = recordedID(definition, object.status);
       const loaded: LoadedResource = {
         uid: object.metadata.uid,
         generation: object.metadata.generation ?? 0,
@@ -212,7 +228,7 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
         deletionPolicy,
         spec,
         management,
-        ...(typeof externalID === 'string' && externalID !== '' ? { externalID } : {}),
+        ...(externalID ? { externalID } : {}),
       };
       if (deleting && definition.deletionWaitsForUsers) {
         const usedBy = await usersOf(clients, ref);

@@ -62,5 +62,6 @@ export const ElasticIPKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'allocationID',
   references: (spec, namespace) => [providerReference(spec, namespace)],
 });

@@ -39,5 +39,6 @@ export const InternetGatewayKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'internetGatewayID',
   references: (spec, namespace) => [providerReference(spec, namespace), ...localReference('VPC', spec.vpcRef, namespace)],
 });

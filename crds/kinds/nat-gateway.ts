@@ -87,6 +87,7 @@ export const NATGatewayKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'natGatewayID',
   references: (spec, namespace) => [
     providerReference(spec, namespace),
     ...localReference('Subnet', spec.subnetRef, namespace),

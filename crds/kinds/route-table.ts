@@ -125,6 +125,7 @@ export const RouteTableKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'routeTableID',
   references: (spec, namespace) => [
     providerReference(spec, namespace),
     ...localReference('VPC', spec.vpcRef, namespace),

@@ -246,5 +246,6 @@ export const S3BucketKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'bucketName',
   references: (spec, namespace) => [providerReference(spec, namespace)],
 });

@@ -214,6 +214,7 @@ export const SecurityGroupKind = defineKind({
   // A rule may name this very group (members may talk to each other); that
   // reference is listed too, so a status change of the group wakes it once
   // more, which is harmless: references() is not told the resource's name.
+  identityField: 'groupID',
   references: (spec, namespace) => [
     providerReference(spec, namespace),
     ...localReference('VPC', spec.vpcRef, namespace),

@@ -170,5 +170,6 @@ export const SQSQueueKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'queueURL',
   references: (spec, namespace) => [providerReference(spec, namespace)],
 });

@@ -65,5 +65,6 @@ export const SubnetKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'subnetID',
   references: (spec, namespace) => [providerReference(spec, namespace), ...localReference('VPC', spec.vpcRef, namespace)],
 });

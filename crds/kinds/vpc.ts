@@ -81,5 +81,6 @@ export const VPCKind = defineKind({
     reasonColumn,
     ageColumn,
   ],
+  identityField: 'vpcID',
   references: (spec, namespace) => [providerReference(spec, namespace)],
 });

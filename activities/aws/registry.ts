@@ -24,21 +24,13 @@ import { routeTableHandler } from './ec2/route-table.js';
 import { securityGroupHandler } from './ec2/security-group.js';
 import { subnetHandler } from './ec2/subnet.js';
 import { vpcHandler } from './ec2/vpc.js';
-import type { AwsContext, DeleteOutcome, Observation, ResourceHandler } from './handler.js';
-import type { ErrorCodes } from './errors.js';
+import type { ResourceHandler } from './handler.js';
 import { bucketHandler } from './s3/bucket.js';
 import { queueHandler } from './sqs/queue.js';
 import { providerHandler } from './sts/provider.js';
 
 /** A handler as the activities call it: on a spec as it arrived, plain JSON. */
-export interface RegisteredHandler {
-  kind: string;
-  errorCodes?: ErrorCodes;
-  observe(context: AwsContext, spec: JsonObject): Promise<Observation>;
-  create(context: AwsContext, spec: JsonObject): Promise<void>;
-  update(context: AwsContext, spec: JsonObject, observed: Observation): Promise<void>;
-  delete(context: AwsContext, spec: JsonObject): Promise<DeleteOutcome>;
-}
+export type RegisteredHandler = ResourceHandler<JsonObject>;
 
 /**
  * Registers `handler` for `definition`. The one place a JSON spec becomes the

@@ -53,6 +53,16 @@ export function ownership(context: AwsContext, tags: Tags): Ownership {
   return {};
 }
 
+/**
+ * True when `tags` are this resource's owner tag and this cluster's tag.
+ * Checked again on what a tag filter returned: moto ignores tag filters on
+ * some Describe calls (DescribeNatGateways) and lists everything.
+ */
+export function isOurs(context: AwsContext, tags: Tags): boolean {
+  const { ownedBy, unmanaged } = ownership(context, tags);
+  return ownedBy === undefined && !unmanaged;
+}
+
 /** The owner of another custom resource (or cluster), when `tags` carry one. */
 export function otherOwner(context: AwsContext, tags: Tags): string | undefined {
   return ownership(context, tags).ownedBy;

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import type { Filter } from '@aws-sdk/client-ec2';
 import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { TEST_CLUSTER_ID, awsError, stubContext } from '../testing.js';
-import { EC2_ERROR_CODES, clientToken, everyPage, findByOwnerTag, findOwned, isOurs, type OwnedLookup } from './common.js';
+import { EC2_ERROR_CODES, clientToken, everyPage, findByOwnerTag, findOwned, type OwnedLookup } from './common.js';
+import { isOurs } from '../tags.js';
 
 const resource = { kind: 'VPC', namespace: 'default', name: 'app-vpc', uid: 'uid-1' };
 const OURS = { [OWNER_TAG]: 'VPC/default/app-vpc', [CLUSTER_TAG]: TEST_CLUSTER_ID };

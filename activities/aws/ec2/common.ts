@@ -11,7 +11,7 @@ import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type
 import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { INVALID_SPEC, unlessNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext } from '../handler.js';
-import { ownership, tagChanges, type Tags } from '../tags.js';
+import { isOurs, tagChanges, type Tags } from '../tags.js';
 
 /**
  * Filter that finds the AWS resources carrying this custom resource's owner
@@ -23,16 +23,6 @@ export function ownerFilter(context: AwsContext): Filter[] {
     { Name: `tag:${OWNER_TAG}`, Values: [context.tags[OWNER_TAG] ?? ''] },
     { Name: `tag:${CLUSTER_TAG}`, Values: [context.tags[CLUSTER_TAG] ?? ''] },
   ];
-}
-
-/**
- * True when `tags` are this resource's owner tag and this cluster's tag.
- * Checked again on what a tag filter returned: moto ignores tag filters on
- * some Describe calls (DescribeNatGateways) and lists everything.
- */
-export function isOurs(context: AwsContext, tags: Tags): boolean {
-  const { ownedBy, unmanaged } = ownership(context, tags);
-  return ownedBy === undefined && !unmanaged;
 }
 
 /** How to look up the AWS resources of one EC2 kind; see findOwned. */

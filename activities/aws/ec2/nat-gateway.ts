@@ -33,7 +33,7 @@ import {
 import type { NATGatewaySpec } from '../../../crds/kinds/nat-gateway.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Lifecycle, type Observation, type ResourceHandler } from '../handler.js';
-import { compareTags, ownership } from '../tags.js';
+import { compareTags, isOurs, ownership } from '../tags.js';
 import {
   EC2_ERROR_CODES,
   clientToken,
@@ -42,7 +42,6 @@ import {
   findOwned,
   formatDifference,
   idOrReference,
-  isOurs,
   ownerFilter,
   reconcileTags,
   tagMap,

@@ -68,7 +68,6 @@ export function otherOwner(context: AwsContext, tags: Tags): string | undefined 
   return ownership(context, tags).ownedBy;
 }
 
-export { ALREADY_EXISTS, OWNED_BY_ANOTHER } from './errors.js';
 
 /** Throws the terminal OwnedByAnotherResource error when `tags` belong to someone else. */
 export function assertNotOwnedByAnother(context: AwsContext, what: string, tags: Tags): void {

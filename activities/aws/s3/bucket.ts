@@ -44,7 +44,7 @@ import {
 import type { BucketSpec, CorsRule, LifecycleRule } from '../../../crds/kinds/s3-bucket.js';
 import { errorName, isNotFound, type ErrorCodes, unlessNotFound } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { OWNED_BY_ANOTHER, assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';
+import { assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';
 
 /** Error name of a deletion that would destroy data the spec did not say to destroy. */
 export const BUCKET_NOT_EMPTY = 'BucketNotEmpty';
@@ -54,7 +54,7 @@ const ERROR_CODES: ErrorCodes = {
   // only a new bucketName can help.
   // BucketNotEmpty: the bucket holds data and forceDestroy is not set; only
   // the user can change that (empty it, set forceDestroy, or keep it).
-  terminal: ['BucketAlreadyExists', OWNED_BY_ANOTHER, BUCKET_NOT_EMPTY],
+  terminal: ['BucketAlreadyExists', BUCKET_NOT_EMPTY],
   // "This section is not configured" answers, read as "none" by observe.
   notFound: [
     'ServerSideEncryptionConfigurationNotFoundError',

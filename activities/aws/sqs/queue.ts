@@ -22,12 +22,11 @@ import {
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
-import { ADOPT_BY_NAME_HINT, OWNED_BY_ANOTHER, alreadyExists, compareTags, ownership, tagChanges } from '../tags.js';
+import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
 
-const ERROR_CODES: ErrorCodes = {
-  // Two resources with one queueName: only a new name can help.
-  terminal: [OWNED_BY_ANOTHER],
-};
+// Two resources with one queueName (OwnedByAnotherResource) is terminal for
+// every kind, in errors.ts; queues have no codes of their own.
+const ERROR_CODES: ErrorCodes = {};
 
 /**
  * CreateQueue's "a queue of this name exists with other attributes": the
@@ -315,13 +314,9 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
     // since observe looked, which is left alone.
     const tags = created ? ((await sqs.send(new ListQueueTagsCommand({ QueueUrl: created }))).Tags ?? {}) : undefined;
     const observed = tags ? undefined : await readQueue(sqs, desired.queueName);
-    const owner = ownership(context, tags ?? observed?.tags ?? {});
-    if (owner.ownedBy !== undefined) {
-      throw Object.assign(new Error(`queue ${desired.queueName} is already managed by ${owner.ownedBy}: choose another queueName`), {
-        name: OWNED_BY_ANOTHER,
-      });
-    }
-    if (owner.unmanaged) throw alreadyExists(`queue ${desired.queueName}`, ADOPT_BY_NAME_HINT);
+    const found = tags ?? observed?.tags ?? {};
+    assertNotOwnedByAnother(context, `queue ${desired.queueName}`, found);
+    if (ownership(context, found).unmanaged) throw alreadyExists(`queue ${desired.queueName}`, ADOPT_BY_NAME_HINT);
     // Ours, with other attributes: an earlier attempt whose spec has changed since.
     if (observed) await reconcileQueue(context, sqs, desired, observed);
   },

@@ -55,6 +55,14 @@ export interface KindDefinition<Spec extends TObject = TObject, Status extends T
    * users can still authenticate while they are deleted.
    */
   secretNames?(spec: Static<Spec>, namespace: string): string[];
+  /**
+   * Top-level spec fields that may hold a secret value inline (an older
+   * manifest's `masterUserPassword`). loadResource removes them from the
+   * spec it hands to the workflow, so they never reach a history; the
+   * activity reads them from the live object (`AwsContext.inlineSecret`),
+   * and a Warning Event recommends a Secret reference instead.
+   */
+  secretFields?: string[];
 }
 
 /** Identity function that keeps the literal types of a kind definition. */

@@ -159,6 +159,19 @@ export const SecretKeyRef = Type.Object(
   { description: 'a key of a Kubernetes Secret; the value never leaves the activity that reads it' },
 );
 
+/**
+ * Crossplane's `writeConnectionSecretToRef`: a Secret in the resource's own
+ * namespace that the operator writes connection details into, owned by the
+ * resource and removed with it.
+ */
+export const ConnectionSecretRef = Type.Object(
+  { name: Name({ maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', description: 'name of the Secret to write, in this resource namespace' }) },
+  {
+    description:
+      'a Secret the operator creates in this namespace and keeps current with what an application needs to connect (endpoint, port, ARN or URL, region, and credentials where the kind has them); owned by this resource and deleted with it',
+  },
+);
+
 /** Reference to an AWSProvider. */
 export const ProviderRef = Type.Object(
   {

@@ -4,7 +4,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwsActivities, AwsRequest, JsonObject } from '../../contract/activities.js';
+import type { AwsActivities, AwsRequest, JsonObject, Observation } from '../../contract/activities.js';
+import { writeConnectionSecret } from '../kube/secrets.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import type { KubeClients } from '../../kube/client.js';
 import { awsContextFor, type AwsSettings } from './context.js';
@@ -66,6 +67,26 @@ export function toFailure(error: unknown, codes: ErrorCodes = {}, context?: AwsC
   return ApplicationFailure.create({ type: FailureType.Retryable, message, details: [{ reason: name } satisfies FailureDetails] });
 }
 
+/**
+ * Writes the connection Secret the spec asks for once the resource is Ready
+ * and ours to describe; here, inside the activity, because its details may
+ * hold a password that must not pass through the workflow.
+ */
+async function keepConnectionSecret(
+  clients: KubeClients,
+  handler: RegisteredHandler,
+  context: AwsContext,
+  request: AwsRequest,
+  observed: Observation,
+): Promise<void> {
+  const target = (request.spec.writeConnectionSecretToRef as { name?: string } | undefined)?.name;
+  if (!target || !handler.connectionDetails || request.deleting || !observed.exists || !observed.ready) return;
+  // Another's resource, or one not adopted: nothing of it is this object's to hand out.
+  if (observed.ownedBy !== undefined || (observed.unmanaged && !request.observeOnly)) return;
+  const details = await handler.connectionDetails(context, request.spec, observed);
+  await writeConnectionSecret(clients, context.resource, target, details);
+}
+
 function activityHeartbeat(): void {
   Context.current().heartbeat();
 }
@@ -89,7 +110,12 @@ export function awsActivities(
     }
   }
   return {
-    observeResource: (request) => run(request, (handler, context, desired) => handler.observe(context, desired)),
+    observeResource: (request) =>
+      run(request, async (handler, context, desired) => {
+        const observed = await handler.observe(context, desired);
+        await keepConnectionSecret(clients, handler, context, request, observed);
+        return observed;
+      }),
     createResource: (request) => run(request, (handler, context, desired) => handler.create(context, desired)),
     updateResource: (request, observed) =>
       run(request, (handler, context, desired) => handler.update(context, desired, observed)),

@@ -9,6 +9,7 @@ import type { AwsRequest } from '../../contract/activities.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../contract/identity.js';
 import { readCustomResource, type KubeClients } from '../../kube/client.js';
+import { readInlineSecret, readSecretKey } from '../kube/secrets.js';
 import { providerCredentials, type ProviderIdentity } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
 
@@ -164,5 +165,7 @@ export async function awsContextFor(
     deleting: request.deleting === true,
     resolve: (ref, statusField) =>
       resolveReference(clients, { ...ref, namespace: ref.namespace ?? request.ref.namespace }, statusField),
+    secret: (ref) => readSecretKey(clients, request.ref.namespace, ref),
+    inlineSecret: (field) => readInlineSecret(clients, request.ref, request.uid, field),
   };
 }

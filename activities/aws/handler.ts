@@ -37,6 +37,27 @@ export interface LocalObjectRef {
   namespace?: string;
 }
 
+/**
+ * A secret value an activity has read. It goes to AWS, or into a connection
+ * Secret, and nowhere else: never into an activity's result, a log line, an
+ * Event or a status.
+ */
+export interface SecretValue {
+  value: string;
+  /**
+   * Changes whenever the value may have (a Secret's uid and resourceVersion;
+   * for an inline spec field, the object's generation). Safe to record
+   * anywhere, e.g. in a tag, to notice that the value must be applied again.
+   */
+  version: string;
+}
+
+/** A key of a Secret in the resource's own namespace. */
+export interface SecretKeyReference {
+  name: string;
+  key: string;
+}
+
 /** Everything a handler may use: who it works for, where, and how to reach AWS. */
 export interface AwsContext {
   /** The custom resource being reconciled. */
@@ -73,6 +94,18 @@ export interface AwsContext {
    * resource is missing or not Ready.
    */
   resolve(ref: LocalObjectRef, statusField: string): Promise<string>;
+  /**
+   * Reads one key of a Secret in the resource's namespace. A missing Secret
+   * or key is a DependencyNotReady failure naming it: the resource waits.
+   */
+  secret(ref: SecretKeyReference): Promise<SecretValue>;
+  /**
+   * The value of a secret spec field written inline (one the kind lists in
+   * `secretFields`), read from the live object: the spec that reaches the
+   * workflow, and so its history, has those fields removed. Undefined when
+   * the object does not set it.
+   */
+  inlineSecret(field: string): Promise<SecretValue | undefined>;
 }
 
 
@@ -95,6 +128,14 @@ export interface ResourceHandler<Spec> {
   update(context: AwsContext, desired: Spec, observed: Observation): Promise<void>;
   /** Deletes the AWS resource and whatever it needs gone first. Idempotent. */
   delete(context: AwsContext, desired: Spec): Promise<DeleteOutcome>;
+  /**
+   * What an application needs to connect (endpoint, port, ARN, URL, region,
+   * and for databases the username and password read with `context.secret`),
+   * written to the Secret `spec.writeConnectionSecretToRef` names once the
+   * resource is Ready. Called inside the observe activity, so secret values
+   * never pass through the workflow.
+   */
+  connectionDetails?(context: AwsContext, desired: Spec, observed: Observation): Promise<Record<string, string>>;
 }
 
 /** Merges tags the way every kind does: later sources win. */

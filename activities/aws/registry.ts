@@ -50,6 +50,9 @@ function register<Spec extends TObject, Status extends TObject>(
     create: (context, spec) => handler.create(context, typed(spec)),
     update: (context, spec, observed) => handler.update(context, typed(spec), observed),
     delete: (context, spec) => handler.delete(context, typed(spec)),
+    ...(handler.connectionDetails
+      ? { connectionDetails: (context, spec, observed) => handler.connectionDetails!(context, typed(spec), observed) }
+      : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import { ServiceException } from '@smithy/core/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue } from '../../contract/identity.js';
-import type { AwsContext } from './handler.js';
+import type { AwsContext, SecretValue } from './handler.js';
 
 /** The cluster identity stub contexts carry. */
 export const TEST_CLUSTER_ID = 'test-cluster';
@@ -44,6 +44,10 @@ export interface StubContext extends AwsContext {
 export type StubContextOptions = Partial<Pick<AwsContext, 'resource' | 'region' | 'accountID' | 'tags' | 'deleting' | 'awsID'>> & {
   /** What `resolve` answers, keyed `Kind/namespace/name`; any other reference waits (DependencyNotReady). */
   resolved?: Record<string, string>;
+  /** Secret values by `name/key`; any other key waits (DependencyNotReady), as a missing Secret does. */
+  secrets?: Record<string, SecretValue>;
+  /** Inline secret spec fields of the live object, by field name. */
+  inlineSecrets?: Record<string, SecretValue>;
 };
 
 /**
@@ -95,6 +99,21 @@ export function stubContext(responses: Record<string, StubResponse>, options: St
         });
       }
       return value;
+    },
+    async secret(ref) {
+      const value = options.secrets?.[`${ref.name}/${ref.key}`];
+      if (value === undefined) {
+        throw ApplicationFailure.create({
+          type: FailureType.DependencyNotReady,
+          message: `waiting for key "${ref.key}" of Secret ${ref.name}`,
+          nonRetryable: true,
+          details: [{ reason: 'SecretNotFound' } satisfies FailureDetails],
+        });
+      }
+      return value;
+    },
+    async inlineSecret(field) {
+      return options.inlineSecrets?.[field];
     },
     calls,
     heartbeats: 0,

@@ -29,6 +29,7 @@ import {
   type CustomResource,
   type KubeClients,
 } from '../../kube/client.js';
+import { deleteConnectionSecret, inlineSecretFieldsSet, withoutSecretFields } from './secrets.js';
 
 /** Conflicts worth re-reading for: 409 (resourceVersion) and 422 (a failed JSON Patch test). */
 function isConflict(error: unknown): boolean {
@@ -209,13 +210,65 @@ async function editFinalizers(
   }
 }
 
+/** Kinds whose schema has writeConnectionSecretToRef. */
+export function writesConnectionSecret(definition: KindDefinition): boolean {
+  return Object.hasOwn(definition.spec.properties, 'writeConnectionSecretToRef');
+}
+
+/** Records an Event; never throws (see recordEvent). */
+async function postEvent(clients: KubeClients, ref: ObjectRef, uid: string, event: KubeEvent): Promise<void> {
+  const now = new Date();
+  try {
+    await clients.core.createNamespacedEvent({
+      namespace: ref.namespace,
+      body: {
+        metadata: { name: eventName(ref, event), namespace: ref.namespace },
+        involvedObject: { apiVersion: API_GROUP_VERSION, kind: ref.kind, name: ref.name, namespace: ref.namespace, uid },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: 'infra-operator' },
+        reportingComponent: 'infra-operator',
+        reportingInstance: os.hostname(),
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  } catch (error) {
+    // 409: this very Event was recorded already (a retried workflow task).
+    if (httpStatus(error) === 409) return;
+    // Events are best effort, as client-go's recorder makes them: a
+    // namespace being deleted refuses them (403), and nothing may wait
+    // for one, least of all a deletion.
+    log.warn('event not recorded', { resource: workflowIdFor(ref), reason: event.reason, status: httpStatus(error) ?? String(error) });
+  }
+}
+
+/**
+ * Once per generation (the Event's name makes a repeat a no-op): the value
+ * works, but anyone who can read the object can read it.
+ */
+async function warnInlineSecret(clients: KubeClients, ref: ObjectRef, uid: string, generation: number, fields: string[]): Promise<void> {
+  const names = fields.map((field) => `spec.${field}`).join(', ');
+  const instead = fields.map((field) => `spec.${field}SecretRef`).join(', ');
+  await postEvent(clients, ref, uid, {
+    type: 'Warning',
+    reason: 'InlineSecret',
+    key: `inline-secret-${generation}`,
+    message: `${names} holds a secret in the object itself, readable by anyone who can read the object; put it in a Secret and set ${instead} instead`,
+  });
+}
+
 export function kubeActivities(clients: KubeClients): KubeActivities {
   return {
     async loadResource(ref) {
       const object = await readCustomResource<JsonObject, Record<string, unknown>>(clients, ref);
       if (!object?.metadata?.uid) return null;
       const definition = kindDefinition(ref.kind);
-      const spec = object.spec ?? {};
+      const fullSpec = object.spec ?? {};
+      // What enters the workflow, and so its history: no inline secret.
+      const spec = withoutSecretFields(fullSpec, definition.secretFields);
       const deletionPolicy = (spec.deletionPolicy as DeletionPolicy | undefined) ?? definition.defaultDeletionPolicy ?? 'Delete';
       const deleting = Boolean(object.metadata.deletionTimestamp);
       const { management, problems } = managementFrom(object.metadata.annotations);
@@ -239,7 +292,9 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
           await editSecretFinalizer(clients, ref.namespace, name, true);
         }
       }
-      const invalid = [specProblems(ref.kind, spec), ...problems].filter(Boolean).join('; ');
+      const inline = inlineSecretFieldsSet(fullSpec, definition.secretFields);
+      if (inline.length && !deleting) await warnInlineSecret(clients, ref, object.metadata.uid, object.metadata.generation ?? 0, inline);
+      const invalid = [specProblems(ref.kind, fullSpec), ...problems].filter(Boolean).join('; ');
       return invalid ? { ...loaded, invalid } : loaded;
     },
 
@@ -251,7 +306,12 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
 
     async removeFinalizer(ref, uid) {
       const definition = kindDefinition(ref.kind);
-      const object = definition.secretNames ? await readCustomResource<JsonObject, unknown>(clients, ref) : null;
+      const object = definition.secretNames || writesConnectionSecret(definition) ? await readCustomResource<JsonObject, unknown>(clients, ref) : null;
+      const connectionSecret = (object?.spec?.writeConnectionSecretToRef as { name?: string } | undefined)?.name;
+      if (object?.metadata?.uid === uid && connectionSecret) {
+        // Every deletion policy: the Secret describes this object, which goes.
+        await deleteConnectionSecret(clients, { ...ref, uid }, connectionSecret);
+      }
       if (object?.metadata?.uid === uid && definition.secretNames) {
         // Last: the Secrets it read can go once nothing needs them.
         const secrets = definition.secretNames(object.spec, ref.namespace);
@@ -278,33 +338,6 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
       }
     },
 
-    async recordEvent(ref, uid, event: KubeEvent) {
-      const now = new Date();
-      try {
-        await clients.core.createNamespacedEvent({
-          namespace: ref.namespace,
-          body: {
-            metadata: { name: eventName(ref, event), namespace: ref.namespace },
-            involvedObject: { apiVersion: API_GROUP_VERSION, kind: ref.kind, name: ref.name, namespace: ref.namespace, uid },
-            type: event.type,
-            reason: event.reason,
-            message: event.message.slice(0, 1024),
-            source: { component: 'infra-operator' },
-            reportingComponent: 'infra-operator',
-            reportingInstance: os.hostname(),
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
-          },
-        });
-      } catch (error) {
-        // 409: this very Event was recorded already (a retried workflow task).
-        if (httpStatus(error) === 409) return;
-        // Events are best effort, as client-go's recorder makes them: a
-        // namespace being deleted refuses them (403), and nothing may wait
-        // for one, least of all a deletion.
-        log.warn('event not recorded', { resource: workflowIdFor(ref), reason: event.reason, status: httpStatus(error) ?? String(error) });
-      }
-    },
+    recordEvent: (ref, uid, event: KubeEvent) => postEvent(clients, ref, uid, event),
   };
 }

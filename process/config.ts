@@ -13,6 +13,23 @@ function number(name: string, fallback: number): number {
   return value;
 }
 
+/** A TCP port from the environment: an integer from 1 to 65535, or the fallback when unset. */
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new Error(`${name} must be a port number from 1 to 65535, got ${raw}`);
+  return value;
+}
+
+/** Which process reads the configuration: the two differ only in default ports. */
+export type OperatorProcessName = 'worker' | 'watcher';
+
+/** Default OPERATOR_HTTP_PORT of each process, so both can run on one host. */
+export const DEFAULT_HTTP_PORTS: Record<OperatorProcessName, number> = { worker: 9090, watcher: 9091 };
+/** Default TEMPORAL_METRICS_PORT: the Temporal SDK's exporter (the worker's only: the watcher has no SDK core). */
+export const DEFAULT_TEMPORAL_METRICS_PORT = 9464;
+
 /** A namespace name: a DNS label. */
 const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -53,9 +70,63 @@ function cores(): number {
   return os.availableParallelism();
 }
 
+/**
+ * How the processes authenticate to Temporal, from TEMPORAL_TLS* and
+ * TEMPORAL_API_KEY*. Only file paths and the API key's source are kept here;
+ * process/temporal-connection.ts reads the files when it connects, so a
+ * key or certificate never sits in the config object that is logged about.
+ */
+export interface TemporalSecurity {
+  /** TLS to the frontend: TEMPORAL_TLS=true, or implied by any TLS path or an API key. */
+  tls: boolean;
+  /** TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH: the client certificate pair for mTLS (both or neither). */
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** TEMPORAL_TLS_CA_PATH: the CA that signed the server's certificate, when the system's CAs do not. */
+  serverCAPath?: string;
+  /** TEMPORAL_TLS_SERVER_NAME: the name checked against the server's certificate, when it is not the address's host. */
+  serverName?: string;
+  /** TEMPORAL_API_KEY_FILE (preferred: a mounted Secret) or TEMPORAL_API_KEY: a bearer API key (Temporal Cloud). */
+  apiKey?: { file: string } | { value: string };
+}
+
+/** TEMPORAL_TLS*, TEMPORAL_API_KEY*; throws on a half-given client certificate or two API key sources. */
+export function parseTemporalSecurity(env: Record<string, string | undefined> = process.env): TemporalSecurity {
+  const get = (name: string) => env[name]?.trim() || undefined;
+  const clientCertPath = get('TEMPORAL_TLS_CERT_PATH');
+  const clientKeyPath = get('TEMPORAL_TLS_KEY_PATH');
+  if ((clientCertPath === undefined) !== (clientKeyPath === undefined)) {
+    throw new Error(
+      `TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together, got only ${clientCertPath ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH'}`,
+    );
+  }
+  const apiKeyFile = get('TEMPORAL_API_KEY_FILE');
+  const apiKeyValue = get('TEMPORAL_API_KEY');
+  if (apiKeyFile && apiKeyValue) throw new Error('set TEMPORAL_API_KEY_FILE or TEMPORAL_API_KEY, not both');
+  const rawTls = get('TEMPORAL_TLS')?.toLowerCase();
+  if (rawTls !== undefined && rawTls !== 'true' && rawTls !== 'false') {
+    throw new Error(`TEMPORAL_TLS must be true or false, got ${JSON.stringify(env.TEMPORAL_TLS)}`);
+  }
+  const serverCAPath = get('TEMPORAL_TLS_CA_PATH');
+  const serverName = get('TEMPORAL_TLS_SERVER_NAME');
+  const apiKey = apiKeyFile ? { file: apiKeyFile } : apiKeyValue ? { value: apiKeyValue } : undefined;
+  const impliedTls = Boolean(clientCertPath || serverCAPath || serverName || apiKey);
+  if (rawTls === 'false' && impliedTls) {
+    throw new Error('TEMPORAL_TLS=false contradicts TEMPORAL_TLS_* or TEMPORAL_API_KEY*: an API key or certificate is never sent in clear text');
+  }
+  return {
+    tls: rawTls === 'true' || impliedTls,
+    ...(clientCertPath && clientKeyPath ? { clientCertPath, clientKeyPath } : {}),
+    ...(serverCAPath ? { serverCAPath } : {}),
+    ...(serverName ? { serverName } : {}),
+    ...(apiKey ? { apiKey } : {}),
+  };
+}
+
 export interface OperatorConfig {
   temporalAddress: string;
   temporalNamespace: string;
+  temporalSecurity: TemporalSecurity;
   taskQueue: string;
   /** Drift-check interval of a Ready resource. */
   resyncSeconds: number;
@@ -76,12 +147,27 @@ export interface OperatorConfig {
    * a list, or '*' for all. Default: the operator's own namespace only.
    */
   ambientCredentialNamespaces: string[] | '*';
+  /** OPERATOR_HTTP_PORT: /healthz, /readyz and /metrics (worker 9090, watcher 9091). */
+  httpPort: number;
+  /** TEMPORAL_METRICS_PORT: the Temporal SDK's own Prometheus metrics, worker only (9464). */
+  temporalMetricsPort: number;
+  /** LEADER_ELECTION (true): watchers take a Lease, and only its holder signals; `false` for a single watcher. */
+  leaderElection: boolean;
+  /** LEASE_NAME (infra-operator-watcher): the watchers' Lease, in `podNamespace`. */
+  leaseName: string;
+  /** POD_NAMESPACE (default): where the operator runs. */
+  podNamespace: string;
 }
 
-export function loadConfig(): OperatorConfig {
+export function loadConfig(processName: OperatorProcessName = 'worker'): OperatorConfig {
+  const leaderElection = process.env.LEADER_ELECTION?.trim().toLowerCase() ?? 'true';
+  if (leaderElection !== 'true' && leaderElection !== 'false') {
+    throw new Error(`LEADER_ELECTION must be true or false, got ${JSON.stringify(process.env.LEADER_ELECTION)}`);
+  }
   return {
     temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     temporalNamespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalSecurity: parseTemporalSecurity(),
     taskQueue: process.env.TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     resyncSeconds: number('RESYNC_SECONDS', 300),
     terminalRetrySeconds: number('TERMINAL_RETRY_SECONDS', 3600),
@@ -94,5 +180,10 @@ export function loadConfig(): OperatorConfig {
       process.env.AMBIENT_CREDENTIAL_NAMESPACES,
       process.env.POD_NAMESPACE,
     ),
+    httpPort: port('OPERATOR_HTTP_PORT', DEFAULT_HTTP_PORTS[processName]),
+    temporalMetricsPort: port('TEMPORAL_METRICS_PORT', DEFAULT_TEMPORAL_METRICS_PORT),
+    leaderElection: leaderElection === 'true',
+    leaseName: process.env.LEASE_NAME?.trim() || 'infra-operator-watcher',
+    podNamespace: process.env.POD_NAMESPACE?.trim() || 'default',
   };
 }

@@ -8,12 +8,13 @@ import { kubeClients } from '../kube/client.js';
 import { kinds } from '../crds/index.js';
 import { loadConfig } from '../process/config.js';
 import { log } from '../process/log.js';
+import { temporalConnectionOptions } from '../process/temporal-connection.js';
 import { Dispatcher, parseMaxInFlight } from './dispatcher.js';
 import { ResourceWatch } from './resource-watch.js';
 import { temporalGateway } from './temporal-gateway.js';
 
 const config = loadConfig();
-const connection = await Connection.connect({ address: config.temporalAddress });
+const connection = await Connection.connect(await temporalConnectionOptions(config));
 const client = new Client({ connection, namespace: config.temporalNamespace });
 const clients = kubeClients();
 const dispatcher = new Dispatcher(

@@ -9,12 +9,13 @@ import { createActivities } from '../activities/index.js';
 import { defaultClusterID, kubeClients } from '../kube/client.js';
 import { loadConfig } from '../process/config.js';
 import { log } from '../process/log.js';
+import { temporalConnectionOptions } from '../process/temporal-connection.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 const config = loadConfig();
 const clients = kubeClients();
 const clusterID = config.clusterID ?? (await defaultClusterID(clients));
-const connection = await NativeConnection.connect({ address: config.temporalAddress });
+const connection = await NativeConnection.connect(await temporalConnectionOptions(config));
 await ensureSearchAttributes(config);
 
 // Compiled runs (dist/) carry .js workflows; source runs (tsx) carry .ts.

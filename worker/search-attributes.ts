@@ -6,10 +6,13 @@
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { OperatorConfig } from '../process/config.js';
+import { temporalConnectionOptions } from '../process/temporal-connection.js';
 import { searchAttributes } from '../workflows/messages.js';
 
-export async function ensureSearchAttributes(config: Pick<OperatorConfig, 'temporalAddress' | 'temporalNamespace'>): Promise<void> {
-  const connection = await Connection.connect({ address: config.temporalAddress });
+export async function ensureSearchAttributes(
+  config: Pick<OperatorConfig, 'temporalAddress' | 'temporalNamespace' | 'temporalSecurity'>,
+): Promise<void> {
+  const connection = await Connection.connect(await temporalConnectionOptions(config));
   try {
     const existing = await connection.operatorService.listSearchAttributes({ namespace: config.temporalNamespace });
     const missing = Object.values(searchAttributes)

@@ -4,8 +4,10 @@
 #   temporal                     go install of the Temporal CLI (has the dev server)
 #   kube-apiserver, etcd, kubectl go build of stack/kube
 #   moto                         Python venv with moto[server]
+#   helm                         go install of helm.sh/helm/v3/cmd/helm
+#   chromium                     Debian's chromium via apt-get (root; only on request)
 #
-# Usage: stack/install.sh [temporal|kube|moto ...]   (default: all)
+# Usage: stack/install.sh [temporal|kube|moto|helm ...]   (default: all)
 #
 # Idempotent: each part keeps a stamp of what it was built from and is skipped
 # when the stamp still matches, so a second run takes well under a second.
@@ -149,14 +151,70 @@ install_moto() {
   log "moto $MOTO_VERSION: installed in $(($(now_ms) - t0)) ms"
 }
 
+# Helm's release builds set its version by ldflag; without it `helm version`
+# says v3.0+unreleased and charts with a kubeVersion or helm constraint misjudge it.
+install_helm() {
+  local stamp="$INFRA_STAMPS/helm" want="$HELM_VERSION"
+  if [[ -x "$INFRA_BIN/helm" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+    log "helm $want: up to date"
+    return
+  fi
+  need go "install Go >= 1.24 to build Helm"
+  log "helm $want: go install (a few minutes the first time)"
+  local t0 scratch
+  t0=$(now_ms)
+  scratch="$(new_scratch)"
+  if ! GOBIN="$scratch" go install -ldflags="-X helm.sh/helm/v3/internal/version.version=$want -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    "helm.sh/helm/v3/cmd/helm@$want" >"$scratch/build.log" 2>&1; then
+    cat "$scratch/build.log" >&2
+    rm -rf "$scratch"
+    die "go install of helm $want failed"
+  fi
+  mv -f "$scratch/helm" "$INFRA_BIN/helm"
+  rm -rf "$scratch"
+  "$INFRA_BIN/helm" version --short | grep -q "^${want}" || die "built helm does not report $want"
+  echo "$want" >"$stamp"
+  log "helm $want: installed in $(($(now_ms) - t0)) ms"
+}
+
+# Debian's chromium, for the Temporal UI browser test (playwright-core drives
+# it through executablePath). Not in the default parts: it is a system package
+# and needs root, and only that one test uses it. Debian's security archive
+# keeps only its newest build, so when the pin below is no longer offered this
+# fails naming what is; bump the pin (or set CHROMIUM_VERSION) to that.
+CHROMIUM_VERSION="${CHROMIUM_VERSION:-156.0.8078.114-1~deb12u1}"
+install_chromium() {
+  if [[ -x /usr/bin/chromium ]]; then
+    log "chromium $(dpkg-query -W -f '${Version}' chromium 2>/dev/null || echo '(not from dpkg)'): present at /usr/bin/chromium"
+    return
+  fi
+  command -v apt-get >/dev/null 2>&1 || die "/usr/bin/chromium is missing and there is no apt-get here; install Chromium by hand"
+  [[ "$(id -u)" == 0 ]] || die "/usr/bin/chromium is missing; installing Debian's chromium needs root: sudo apt-get install chromium=$CHROMIUM_VERSION"
+  local t0
+  t0=$(now_ms)
+  if ! apt-cache madison chromium 2>/dev/null | grep -qF "| $CHROMIUM_VERSION |"; then
+    apt-get update -qq >&2 || die "apt-get update failed"
+  fi
+  if ! apt-cache madison chromium 2>/dev/null | grep -qF "| $CHROMIUM_VERSION |"; then
+    die "chromium $CHROMIUM_VERSION is no longer offered by apt (Debian keeps only the newest security build); offered: $(apt-cache madison chromium | awk -F'|' '{print $2}' | xargs); set CHROMIUM_VERSION in stack/install.sh to one of them"
+  fi
+  log "chromium $CHROMIUM_VERSION: apt-get install"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "chromium=$CHROMIUM_VERSION" >&2 ||
+    die "apt-get install chromium=$CHROMIUM_VERSION failed"
+  /usr/bin/chromium --headless --no-sandbox --version >/dev/null 2>&1 || die "installed chromium does not run"
+  log "chromium $CHROMIUM_VERSION: installed in $(($(now_ms) - t0)) ms"
+}
+
 parts=("$@")
-((${#parts[@]})) || parts=(temporal kube moto)
+((${#parts[@]})) || parts=(temporal kube moto helm)
 for part in "${parts[@]}"; do
   case "$part" in
     temporal) install_temporal ;;
     kube | etcd | kubectl) install_kube ;;
     moto) install_moto ;;
-    all) install_temporal; install_kube; install_moto ;;
-    *) die "unknown part '$part' (expected: temporal kube moto)" ;;
+    chromium) install_chromium ;;
+    helm) install_helm ;;
+    all) install_temporal; install_kube; install_moto; install_helm ;;
+    *) die "unknown part '$part' (expected: temporal kube moto helm)" ;;
   esac
 done

@@ -16,6 +16,8 @@ INFRA_STAMPS="$INFRA_CACHE/stamps"
 # their go.mod, which `go install pkg@version` refuses.
 TEMPORAL_CLI_VERSION="v1.5.1"
 MOTO_VERSION="5.2.5"
+# Helm, for the chart in deploy/helm (its lint, template and install tests).
+HELM_VERSION="v3.22.0"
 KUBE_MODULE_DIR="$STACK_DIR/kube"
 # The kube and etcd versions are whatever stack/kube/go.mod requires, so the
 # go.mod stays the single place to bump them.

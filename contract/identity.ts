@@ -10,8 +10,24 @@ export interface ObjectRef {
 }
 
 export const DELETION_POLICIES = ['Delete', 'Retain', 'Orphan'] as const;
-/** What deleting a custom resource does to its AWS resource. */
-export type DeletionPolicy = (typeof DELETION_POLICIES)[number];
+/**
+ * What deleting a custom resource does to its AWS resource: one of
+ * DELETION_POLICIES, or a policy of the kind's own schema (ElastiCacheCluster's
+ * `Snapshot`), which deletes in AWS the kind's way (see deletesInAws).
+ */
+export type DeletionPolicy = (typeof DELETION_POLICIES)[number] | (string & Record<never, never>);
+
+/** The policies that keep the AWS resource: the finalizer goes without any AWS call. */
+const KEEPING_POLICIES: readonly string[] = ['Retain', 'Orphan'];
+
+/**
+ * True when deleting under `policy` removes the AWS resource: Delete, and
+ * every policy a kind adds of its own (its handler reads the spec's
+ * deletionPolicy to do it its way, e.g. a final snapshot first).
+ */
+export function deletesInAws(policy: DeletionPolicy): boolean {
+  return !KEEPING_POLICIES.includes(policy);
+}
 
 /** Finalizer the operator puts on every resource before its first AWS call. */
 export const FINALIZER = 'aws-infra-operator.runner.codes/finalizer';

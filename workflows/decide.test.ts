@@ -22,6 +22,8 @@ const cases: Array<{ reason: string; input: DecisionInput; action: Action }> = [
   { reason: 'owned by another resource: conflict, never adopt', input: { deleting: false, deletionPolicy: 'Delete', observed: foreign }, action: Action.Conflict },
   { reason: 'Retain keeps AWS, no observe needed', input: { deleting: true, deletionPolicy: 'Retain' }, action: Action.Release },
   { reason: 'Orphan keeps AWS even when observed', input: { deleting: true, deletionPolicy: 'Orphan', observed: inSync }, action: Action.Release },
+  { reason: "a kind's own policy (Snapshot) observes first, like Delete", input: { deleting: true, deletionPolicy: 'Snapshot' }, action: Action.Observe },
+  { reason: "a kind's own policy (Snapshot) deletes in AWS", input: { deleting: true, deletionPolicy: 'Snapshot', observed: inSync }, action: Action.Delete },
   { reason: 'Delete must look before deleting', input: { deleting: true, deletionPolicy: 'Delete' }, action: Action.Observe },
   { reason: 'Delete with the resource present: delete', input: { deleting: true, deletionPolicy: 'Delete', observed: inSync }, action: Action.Delete },
   { reason: 'Delete while AWS is deleting: wait', input: { deleting: true, deletionPolicy: 'Delete', observed: deleting }, action: Action.WaitUntilDeleted },

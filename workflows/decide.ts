@@ -4,7 +4,7 @@
  * it is tested as a table and can never differ between replays.
  */
 import type { Observation } from '../contract/activities.js';
-import { Annotations, type AdoptionPolicy, type DeletionPolicy, type ManagementPolicy } from '../contract/identity.js';
+import { Annotations, deletesInAws, type AdoptionPolicy, type DeletionPolicy, type ManagementPolicy } from '../contract/identity.js';
 
 /** What observe reported, reduced to what the decision needs (see Observation for each field). */
 export type ObservedSummary = Pick<Observation, 'exists' | 'upToDate' | 'ready' | 'differences'> &
@@ -56,9 +56,9 @@ export const Action = {
   Observed: 'Observed',
   /** Observe-only: it does not exist; report that, create nothing. */
   ObservedMissing: 'ObservedMissing',
-  /** Observe AWS before deciding (only deletion with policy Delete needs it). */
+  /** Observe AWS before deciding (only a deletion whose policy deletes in AWS needs it). */
   Observe: 'Observe',
-  /** Deletion with policy Delete and the AWS resource still there. */
+  /** Deletion under a policy that deletes in AWS (Delete, or a kind's own such as Snapshot), the AWS resource still there. */
   Delete: 'Delete',
   /** AWS is deleting it; wait. */
   WaitUntilDeleted: 'WaitUntilDeleted',
@@ -86,10 +86,10 @@ export function decide(input: DecisionInput): Decision {
     if (observeOnly) {
       return { action: Action.Release, reason: `${Annotations.managementPolicy} Observe never deletes the AWS resource` };
     }
-    if (input.deletionPolicy !== 'Delete') {
+    if (!deletesInAws(input.deletionPolicy)) {
       return { action: Action.Release, reason: `deletionPolicy ${input.deletionPolicy} keeps the AWS resource` };
     }
-    if (!observed) return { action: Action.Observe, reason: 'deletionPolicy Delete: look up the AWS resource first' };
+    if (!observed) return { action: Action.Observe, reason: `deletionPolicy ${input.deletionPolicy}: look up the AWS resource first` };
     if (!observed.exists) return { action: Action.Release, reason: 'the AWS resource is gone' };
     if (observed.ownedBy) {
       return { action: Action.Release, reason: `the AWS resource belongs to ${observed.ownedBy}; leaving it in place` };
@@ -100,7 +100,7 @@ export function decide(input: DecisionInput): Decision {
     if (observed.lifecycle === 'Deleting') {
       return { action: Action.WaitUntilDeleted, reason: `AWS reports state ${observed.state ?? 'deleting'}` };
     }
-    return { action: Action.Delete, reason: 'deletionPolicy Delete' };
+    return { action: Action.Delete, reason: `deletionPolicy ${input.deletionPolicy}` };
   }
   if (!observed) return { action: Action.Observe, reason: 'nothing observed yet' };
   if (observeOnly) {

@@ -23,7 +23,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation, ResourceStatus } from '../contract/activities.js';
-import { Annotations } from '../contract/identity.js';
+import { Annotations, deletesInAws } from '../contract/identity.js';
 import type { AwsActivities, KubeActivities } from '../contract/activities.js';
 import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } from '../contract/failures.js';
 import { Action, claimable, decide, type DecisionInput } from './decide.js';
@@ -503,7 +503,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       return false;
     }
     const management = target.management;
-    if (management?.paused && management.policy !== 'Observe' && deletionPolicy === 'Delete') {
+    if (management?.paused && management.policy !== 'Observe' && deletesInAws(deletionPolicy)) {
       // A vanished object cannot be unpaused: nothing may call AWS for it.
       if (!live) return true;
       await report(uid, {
@@ -540,7 +540,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             await waitFor(backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS));
             return false;
           default: {
-            const deleted = deletionPolicy === 'Delete' && observed !== undefined && !observed.exists;
+            const deleted = deletesInAws(deletionPolicy) && observed !== undefined && !observed.exists;
             if (live) {
               await event(uid, 'Normal', deleted ? 'Deleted' : 'Released', decision.reason);
               await kube.removeFinalizer(ref, uid);

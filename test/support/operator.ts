@@ -49,6 +49,11 @@ export class Operator {
     }
   }
 
+  /** The process ID of a running process, for benchmarks that read its CPU and memory. */
+  pid(name: OperatorProcess): number | undefined {
+    return this.running(name) ? this.processes.get(name)?.pid : undefined;
+  }
+
   running(name: OperatorProcess): boolean {
     const child = this.processes.get(name);
     return child !== undefined && child.exitCode === null && child.signalCode === null;

@@ -136,7 +136,31 @@ export interface ResourceHandler<Spec> {
    * never pass through the workflow.
    */
   connectionDetails?(context: AwsContext, desired: Spec, observed: Observation): Promise<Record<string, string>>;
+  /**
+   * Observes many resources of one provider with one bulk read (for EC2, one
+   * paginated Describe filtered by this cluster's tag), for the drift sweep.
+   * Each answer is what `observe` would say of that resource, judged by the
+   * same code, except for what the bulk read cannot show (see the kind's
+   * module). Only for kinds AWS lists in bulk; the sweep calls `observe` per
+   * resource for the others.
+   */
+  observeMany?(items: Array<BulkItem<Spec>>): Promise<BulkObservation[]>;
 }
+
+/** One resource of a bulk observe: its context (all of one provider) and spec. */
+export interface BulkItem<Spec> {
+  context: AwsContext;
+  desired: Spec;
+}
+
+/**
+ * What a bulk observe found for one resource, in the order asked:
+ * - `observed`: what observe would have returned;
+ * - `unlisted`: the bulk read does not show it (gone, or its cluster tag
+ *   removed by hand), which only observe by ID can tell apart;
+ * - `error`: judging it failed (a reference that is not Ready, say).
+ */
+export type BulkObservation = { observed: Observation } | { unlisted: true } | { error: unknown };
 
 /** Merges tags the way every kind does: later sources win. */
 export function mergeTags(...sources: Array<Record<string, string> | undefined>): Record<string, string> {

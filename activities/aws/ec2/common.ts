@@ -7,10 +7,10 @@
  * the activity could report the new ID.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateTagsCommand, DeleteTagsCommand, type EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DeleteTagsCommand, EC2Client, type Filter, type ResourceType, type Tag, type TagSpecification } from '@aws-sdk/client-ec2';
 import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { INVALID_SPEC, unlessNotFound, type ErrorCodes } from '../errors.js';
-import type { AwsContext } from '../handler.js';
+import type { AwsContext, BulkItem, BulkObservation, Observation } from '../handler.js';
 import { isOurs, tagChanges, type Tags } from '../tags.js';
 
 /**
@@ -90,6 +90,64 @@ export async function findByOwnerTag<T>(context: AwsContext, lookup: OwnedLookup
   const gone = ours.filter((resource) => !live.includes(resource));
   const [resource, ...duplicates] = live;
   return resource ? { resource, duplicates, gone } : { duplicates, gone };
+}
+
+/** Filter that finds every AWS resource this cluster's operator made, whatever resource it was made for. */
+export function clusterFilter(context: AwsContext): Filter[] {
+  return [{ Name: `tag:${CLUSTER_TAG}`, Values: [context.tags[CLUSTER_TAG] ?? ''] }];
+}
+
+/**
+ * What findOwned would find for `context`, from `listed`: every resource of
+ * the kind carrying this cluster's tag (clusterFilter). By the recorded ID
+ * when there is one, else by the owner tag (findByOwnerTag's order).
+ * Undefined when the listing does not show the resource: it is gone, or its
+ * cluster tag was removed by hand (a resource found by ID need not carry
+ * our tags), which only a look by ID tells apart.
+ */
+export function foundInListing<T>(context: AwsContext, lookup: OwnedLookup<T>, listed: T[]): (Found<T> & { resource: T }) | undefined {
+  const { awsID } = context;
+  const live = (resource: T) => lookup.live?.(resource) ?? true;
+  if (awsID !== undefined) {
+    const resource = listed.find((candidate) => lookup.idOf(candidate) === awsID && live(candidate));
+    return resource ? { resource, duplicates: [], gone: [] } : undefined;
+  }
+  const ownerTag = context.tags[OWNER_TAG];
+  const ours = listed.filter(
+    (candidate) => lookup.idOf(candidate) && lookup.tagsOf(candidate)[OWNER_TAG] === ownerTag && isOurs(context, lookup.tagsOf(candidate)),
+  );
+  const byID = (a: T, b: T) => (lookup.idOf(a) ?? '').localeCompare(lookup.idOf(b) ?? '');
+  const [resource, ...duplicates] = ours.filter(live).sort(lookup.order ?? byID);
+  return resource ? { resource, duplicates, gone: ours.filter((candidate) => !live(candidate)) } : undefined;
+}
+
+/**
+ * The bulk observe of an EC2 kind (ResourceHandler.observeMany): one
+ * listing of every resource of the kind carrying this cluster's tag (one
+ * Describe, every page), then each item judged by `judge`, the same
+ * function the kind's observe ends with. The items share one provider, so
+ * the first one's client serves all.
+ */
+export async function observeListed<T, Spec>(
+  items: Array<BulkItem<Spec>>,
+  lookupFor: (ec2: EC2Client) => OwnedLookup<T>,
+  judge: (context: AwsContext, desired: Spec, found: Found<T> & { resource: T }) => Promise<Observation>,
+): Promise<BulkObservation[]> {
+  const [first] = items;
+  if (!first) return [];
+  const lookup = lookupFor(first.context.client(EC2Client));
+  const listed = await lookup.byFilter(clusterFilter(first.context));
+  return Promise.all(
+    items.map(async ({ context, desired }): Promise<BulkObservation> => {
+      const found = foundInListing(context, lookup, listed);
+      if (!found) return { unlisted: true };
+      try {
+        return { observed: await judge(context, desired, found) };
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
 }
 
 /** Every item of a paged Describe call; `page` sends the request for one NextToken and answers its items and the next token. */

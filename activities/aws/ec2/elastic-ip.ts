@@ -12,6 +12,9 @@
  * on purpose: whoever associated it (a NAT gateway, say) lets go of it on
  * its own deletion. Until then ReleaseAddress refuses and deletion waits
  * (Deleting).
+ *
+ * The drift sweep observes every address of a provider with one
+ * DescribeAddresses (observeMany), judged as observe judges one.
  */
 import {
   AllocateAddressCommand,
@@ -35,7 +38,9 @@ import {
   tagMap,
   tagSpecifications,
   untilVisible,
+  observeListed,
   type Difference,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -188,6 +193,22 @@ async function reconcileAddress(
   if (immutable) throw immutable;
 }
 
+/** What observe says of the address `found`; an allocated address is usable at once (EC2 has no lifecycle state for it). */
+function judgeAddress(context: AwsContext, desired: ElasticIPSpec, found: Found<Address> & { resource: Address }): Observation {
+  const observed = observedAddress(found.resource);
+  const differences = [
+    ...compareAddress(desired, observed, context.tags),
+    ...duplicatesDifference(found.duplicates.map((d) => addressID(d) ?? '')),
+  ];
+  return present({
+    id: addressID(found.resource) ?? '',
+    ...ownership(context, observed.tags),
+    differences: differences.map(formatDifference),
+    ready: true,
+    status: addressStatus(observed),
+  });
+}
+
 /** The ElasticIP handler. */
 export const elasticIpHandler: ResourceHandler<ElasticIPSpec> = {
   kind: 'ElasticIP',
@@ -195,19 +216,18 @@ export const elasticIpHandler: ResourceHandler<ElasticIPSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { resource: address, duplicates } = await findOwned(context, addresses(ec2));
+    const lookedUp = await findOwned(context, addresses(ec2));
+    const address = lookedUp.resource;
     const id = address && addressID(address);
     if (!address || !id) return absent();
-    const observed = observedAddress(address);
-    const found = { id, ...ownership(context, observed.tags) };
-    if (context.deleting) return present({ ...found, differences: [], ready: true, status: addressStatus(observed) });
-    const differences = [
-      ...compareAddress(desired, observed, context.tags),
-      ...duplicatesDifference(duplicates.map((d) => addressID(d) ?? '')),
-    ];
-    // An allocated address is usable at once; EC2 has no lifecycle state for it.
-    return present({ ...found, differences: differences.map(formatDifference), ready: true, status: addressStatus(observed) });
+    if (context.deleting) {
+      const observed = observedAddress(address);
+      return present({ id, ...ownership(context, observed.tags), differences: [], ready: true, status: addressStatus(observed) });
+    }
+    return judgeAddress(context, desired, { ...lookedUp, resource: address });
   },
+
+  observeMany: (items) => observeListed(items, addresses, async (context, desired, found) => judgeAddress(context, desired, found)),
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);

@@ -8,6 +8,9 @@
  * Found by the ID the workflow recorded, or before one is recorded by its
  * owner tag, which CreateInternetGateway attaches in the same call (it
  * takes no client token); see findOwned.
+ *
+ * The drift sweep observes every gateway of a provider with one
+ * DescribeInternetGateways (observeMany), judged as observe judges one.
  */
 import {
   AttachInternetGatewayCommand,
@@ -32,7 +35,10 @@ import {
   tagMap,
   tagSpecifications,
   untilVisible,
+  everyPage,
+  observeListed,
   type Difference,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -127,7 +133,11 @@ function gateways(ec2: EC2Client): OwnedLookup<InternetGateway> {
   return {
     byIDs: async (InternetGatewayIds) =>
       (await ec2.send(new DescribeInternetGatewaysCommand({ InternetGatewayIds }))).InternetGateways ?? [],
-    byFilter: async (Filters) => (await ec2.send(new DescribeInternetGatewaysCommand({ Filters }))).InternetGateways ?? [],
+    byFilter: (Filters) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeInternetGatewaysCommand({ Filters, ...(NextToken ? { NextToken } : {}) }));
+        return { items: page.InternetGateways, next: page.NextToken };
+      }),
     idOf: (gateway) => gateway.InternetGatewayId,
     tagsOf: (gateway) => tagMap(gateway.Tags),
     errorCodes: ERROR_CODES,
@@ -184,6 +194,23 @@ async function reconcileGateway(
   }
 }
 
+/** What observe says of the gateway `found`, against the spec's VPC. */
+function judgeGateway(context: AwsContext, found: Found<InternetGateway> & { resource: InternetGateway }, vpcID: string): Observation {
+  const observed = observedGateway(found.resource);
+  const differences = [
+    ...compareGateway(vpcID, observed, context.tags),
+    ...duplicatesDifference(found.duplicates.map((d) => d.InternetGatewayId ?? '')),
+  ];
+  return present({
+    id: observed.internetGatewayID,
+    ...ownership(context, observed.tags),
+    differences: differences.map(formatDifference),
+    ready: gatewayReady(observed, vpcID),
+    state: gatewayState(observed, vpcID),
+    status: gatewayStatus(observed, vpcID),
+  });
+}
+
 /** The InternetGateway handler. */
 export const internetGatewayHandler: ResourceHandler<InternetGatewaySpec> = {
   kind: 'InternetGateway',
@@ -206,22 +233,13 @@ export const internetGatewayHandler: ResourceHandler<InternetGatewaySpec> = {
       });
     }
     const vpcID = await resolveVpcID(context, desired);
-    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
-    if (!gateway) return absent();
-    const observed = observedGateway(gateway);
-    const differences = [
-      ...compareGateway(vpcID, observed, context.tags),
-      ...duplicatesDifference(duplicates.map((d) => d.InternetGatewayId ?? '')),
-    ];
-    return present({
-      id: observed.internetGatewayID,
-      ...ownership(context, observed.tags),
-      differences: differences.map(formatDifference),
-      ready: gatewayReady(observed, vpcID),
-      state: gatewayState(observed, vpcID),
-      status: gatewayStatus(observed, vpcID),
-    });
+    const found = await findOwned(context, gateways(ec2));
+    if (!found.resource) return absent();
+    return judgeGateway(context, { ...found, resource: found.resource }, vpcID);
   },
+
+  observeMany: (items) =>
+    observeListed(items, gateways, async (context, desired, found) => judgeGateway(context, found, await resolveVpcID(context, desired))),
 
   async create(context, desired) {
     const vpcID = await resolveVpcID(context, desired);

@@ -17,6 +17,9 @@
  * address the spec names (allocationID / allocationRef) never carries them
  * and is never released. The workflow records only the gateway's ID, so the
  * address is always found by its tags.
+ *
+ * The drift sweep observes every gateway of a provider with one
+ * DescribeNatGateways (observeMany), judged as observe judges one.
  */
 import {
   AllocateAddressCommand,
@@ -46,6 +49,8 @@ import {
   reconcileTags,
   tagMap,
   tagSpecifications,
+  observeListed,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -185,6 +190,20 @@ export function lifecycleOf(state: string | undefined): { lifecycle?: Lifecycle 
   }
 }
 
+/** What observe says of a live gateway `found`. */
+function judgeGateway(context: AwsContext, found: Found<NatGateway> & { resource: NatGateway }): Observation {
+  const gateway = found.resource;
+  return present({
+    id: gateway.NatGatewayId ?? '',
+    ...ownership(context, tagMap(gateway.Tags)),
+    differences: compareGateway(gateway, found.duplicates, context.tags),
+    ready: gateway.State === 'available',
+    state: gateway.State ?? 'unknown',
+    ...lifecycleOf(gateway.State),
+    status: natGatewayStatus(gateway),
+  });
+}
+
 /** The NATGateway handler. */
 export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
   kind: 'NATGateway',
@@ -192,7 +211,8 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
 
   async observe(context) {
     const ec2 = context.client(EC2Client);
-    const { resource: gateway, duplicates } = await findOwned(context, gateways(ec2));
+    const lookedUp = await findOwned(context, gateways(ec2));
+    const gateway = lookedUp.resource;
     const found = gateway?.NatGatewayId ? { id: gateway.NatGatewayId, ...ownership(context, tagMap(gateway.Tags)) } : undefined;
     if (context.deleting) {
       if (gateway && found) {
@@ -220,15 +240,10 @@ export const natGatewayHandler: ResourceHandler<NATGatewaySpec> = {
       return absent();
     }
     if (!gateway || !found) return absent();
-    return present({
-      ...found,
-      differences: compareGateway(gateway, duplicates, context.tags),
-      ready: gateway.State === 'available',
-      state: gateway.State ?? 'unknown',
-      ...lifecycleOf(gateway.State),
-      status: natGatewayStatus(gateway),
-    });
+    return judgeGateway(context, { ...lookedUp, resource: gateway });
   },
+
+  observeMany: (items) => observeListed(items, gateways, async (context, _desired, found) => judgeGateway(context, found)),
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);

@@ -17,6 +17,9 @@
  * The table is found by the ID the workflow recorded, or before one is
  * recorded by its owner tag (findOwned); CreateRouteTable also takes a
  * client token, so a create retried after a crash gets the same table.
+ *
+ * The drift sweep observes every table of a provider with one
+ * DescribeRouteTables (observeMany), judged as observe judges one.
  */
 import {
   AssociateRouteTableCommand,
@@ -48,6 +51,8 @@ import {
   resolveVpcID,
   tagMap,
   tagSpecifications,
+  observeListed,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -318,6 +323,14 @@ async function reconcileTable(context: AwsContext, ec2: EC2Client, table: RouteT
   }
 }
 
+/** What observe says of the table `found`, against the spec with its references resolved. */
+async function judgeTable(context: AwsContext, desired: RouteTableSpec, found: Found<RouteTable> & { resource: RouteTable }): Promise<Observation> {
+  const table = found.resource;
+  const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
+  differences.push(...duplicatesDifference(found.duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
+  return present({ id: table.RouteTableId ?? '', ...ownership(context, tagMap(table.Tags)), differences, ready: true, status: routeTableStatus(table) });
+}
+
 /** The RouteTable handler. */
 export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
   kind: 'RouteTable',
@@ -325,14 +338,17 @@ export const routeTableHandler: ResourceHandler<RouteTableSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { resource: table, duplicates } = await findOwned(context, tables(ec2));
+    const lookedUp = await findOwned(context, tables(ec2));
+    const table = lookedUp.resource;
     if (!table?.RouteTableId) return absent();
-    const found = { id: table.RouteTableId, ...ownership(context, tagMap(table.Tags)) };
-    if (context.deleting) return present({ ...found, differences: [], ready: true, status: routeTableStatus(table) });
-    const differences = compareRouteTable(table, await resolveRouteTable(context, desired), context.tags);
-    differences.push(...duplicatesDifference(duplicates.map((d) => d.RouteTableId ?? '')).map(formatDifference));
-    return present({ ...found, differences, ready: true, status: routeTableStatus(table) });
+    if (context.deleting) {
+      const found = { id: table.RouteTableId, ...ownership(context, tagMap(table.Tags)) };
+      return present({ ...found, differences: [], ready: true, status: routeTableStatus(table) });
+    }
+    return judgeTable(context, desired, { ...lookedUp, resource: table });
   },
+
+  observeMany: (items) => observeListed(items, tables, judgeTable),
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);

@@ -19,6 +19,11 @@
  * it. CreateSecurityGroup has no ClientToken; InvalidGroup.Duplicate leads
  * to the existing group, which is used only when it is ours (an earlier
  * attempt the tag lookup did not show yet).
+ *
+ * The drift sweep observes every group of a provider with one
+ * DescribeSecurityGroups (observeMany), judged as observe judges one. A
+ * group it cannot find there (the name look-up above is observe's alone)
+ * is left to the resource's own pass.
  */
 import {
   AuthorizeSecurityGroupEgressCommand,
@@ -49,6 +54,7 @@ import {
   resolveVpcID,
   tagMap,
   tagSpecifications,
+  observeListed,
   type Found,
   type OwnedLookup,
 } from './common.js';
@@ -396,6 +402,15 @@ async function existingGroup(context: AwsContext, ec2: EC2Client, groupName: str
   return group;
 }
 
+/** What observe says of the group `found`, against the spec with its references resolved. */
+async function judgeGroup(context: AwsContext, desired: SecurityGroupSpec, found: Found<SecurityGroup> & { resource: SecurityGroup }): Promise<Observation> {
+  const group = found.resource;
+  const GroupId = group.GroupId ?? '';
+  const differences = compareSecurityGroup(group, await resolveRules(context, desired, GroupId), context.tags);
+  differences.push(...duplicatesDifference(found.duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
+  return present({ id: GroupId, ...ownership(context, tagMap(group.Tags)), differences, ready: true, status: securityGroupStatus(group) });
+}
+
 /** The SecurityGroup handler. */
 export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
   kind: 'SecurityGroup',
@@ -403,14 +418,17 @@ export const securityGroupHandler: ResourceHandler<SecurityGroupSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { resource: group, duplicates } = await findGroup(context, ec2, desired);
+    const lookedUp = await findGroup(context, ec2, desired);
+    const group = lookedUp.resource;
     if (!group?.GroupId) return absent();
-    const found = { id: group.GroupId, ...ownership(context, tagMap(group.Tags)) };
-    if (context.deleting) return present({ ...found, differences: [], ready: true, status: securityGroupStatus(group) });
-    const differences = compareSecurityGroup(group, await resolveRules(context, desired, group.GroupId), context.tags);
-    differences.push(...duplicatesDifference(duplicates.map((d) => d.GroupId ?? '')).map(formatDifference));
-    return present({ ...found, differences, ready: true, status: securityGroupStatus(group) });
+    if (context.deleting) {
+      const found = { id: group.GroupId, ...ownership(context, tagMap(group.Tags)) };
+      return present({ ...found, differences: [], ready: true, status: securityGroupStatus(group) });
+    }
+    return judgeGroup(context, desired, { ...lookedUp, resource: group });
   },
+
+  observeMany: (items) => observeListed(items, groups, judgeGroup),
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);

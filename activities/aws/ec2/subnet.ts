@@ -8,6 +8,9 @@
  * CreateSubnet takes no client token, so the tag lookup is the only guard
  * against a second subnet after a crash (and EC2 refuses an overlapping
  * CIDR anyway).
+ *
+ * The drift sweep observes every subnet of a provider with one
+ * DescribeSubnets (observeMany), judged as observe judges one.
  */
 import {
   CreateSubnetCommand,
@@ -33,7 +36,10 @@ import {
   tagMap,
   tagSpecifications,
   untilVisible,
+  everyPage,
+  observeListed,
   type Difference,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -117,7 +123,11 @@ export function compareSubnet(desired: SubnetSpec, vpcID: string, observed: Obse
 function subnets(ec2: EC2Client): OwnedLookup<Subnet> {
   return {
     byIDs: async (SubnetIds) => (await ec2.send(new DescribeSubnetsCommand({ SubnetIds }))).Subnets ?? [],
-    byFilter: async (Filters) => (await ec2.send(new DescribeSubnetsCommand({ Filters }))).Subnets ?? [],
+    byFilter: (Filters) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeSubnetsCommand({ Filters, ...(NextToken ? { NextToken } : {}) }));
+        return { items: page.Subnets, next: page.NextToken };
+      }),
     idOf: (subnet) => subnet.SubnetId,
     tagsOf: (subnet) => tagMap(subnet.Tags),
     errorCodes: ERROR_CODES,
@@ -158,6 +168,23 @@ async function reconcileSubnet(
   if (immutable) throw immutable;
 }
 
+/** What observe says of the subnet `found`, against the spec's VPC. */
+function judgeSubnet(context: AwsContext, desired: SubnetSpec, found: Found<Subnet> & { resource: Subnet }, vpcID: string): Observation {
+  const observed = observedSubnet(found.resource);
+  const differences = [
+    ...compareSubnet(desired, vpcID, observed, context.tags),
+    ...duplicatesDifference(found.duplicates.map((d) => d.SubnetId ?? '')),
+  ];
+  return present({
+    id: observed.subnetID,
+    ...ownership(context, observed.tags),
+    differences: differences.map(formatDifference),
+    ready: observed.state === 'available',
+    state: observed.state,
+    status: subnetStatus(observed),
+  });
+}
+
 /** The Subnet handler. */
 export const subnetHandler: ResourceHandler<SubnetSpec> = {
   kind: 'Subnet',
@@ -180,22 +207,13 @@ export const subnetHandler: ResourceHandler<SubnetSpec> = {
       });
     }
     const vpcID = await resolveVpcID(context, desired);
-    const { resource: subnet, duplicates } = await findOwned(context, subnets(ec2));
-    if (!subnet) return absent();
-    const observed = observedSubnet(subnet);
-    const differences = [
-      ...compareSubnet(desired, vpcID, observed, context.tags),
-      ...duplicatesDifference(duplicates.map((d) => d.SubnetId ?? '')),
-    ];
-    return present({
-      id: observed.subnetID,
-      ...ownership(context, observed.tags),
-      differences: differences.map(formatDifference),
-      ready: observed.state === 'available',
-      state: observed.state,
-      status: subnetStatus(observed),
-    });
+    const found = await findOwned(context, subnets(ec2));
+    if (!found.resource) return absent();
+    return judgeSubnet(context, desired, { ...found, resource: found.resource }, vpcID);
   },
+
+  observeMany: (items) =>
+    observeListed(items, subnets, async (context, desired, found) => judgeSubnet(context, desired, found, await resolveVpcID(context, desired))),
 
   async create(context, desired) {
     const vpcID = await resolveVpcID(context, desired);

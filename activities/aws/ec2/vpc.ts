@@ -11,6 +11,12 @@
  * Should the tag lookup ever find more than one (a create EC2 had not shown
  * to the lookup yet), the lowest ID is managed, the others are reported as
  * a difference, update deletes them, and delete deletes them all.
+ *
+ * The drift sweep observes every VPC of a provider with one DescribeVpcs
+ * (observeMany). That answer carries no DNS attributes, and EC2 has no bulk
+ * read of them, so the sweep compares everything else; the DNS attributes
+ * are compared by the VPC's own passes (its safety-net resync, and any pass
+ * something else wakes).
  */
 import {
   CreateVpcCommand,
@@ -29,6 +35,7 @@ import {
   EC2_ERROR_CODES,
   IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
+  everyPage,
   findOwned,
   formatDifference,
   immutableFieldError,
@@ -36,7 +43,9 @@ import {
   tagMap,
   tagSpecifications,
   untilVisible,
+  observeListed,
   type Difference,
+  type Found,
   type OwnedLookup,
 } from './common.js';
 
@@ -79,7 +88,11 @@ export function vpcStatus(observed: ObservedVpc): Observation['status'] {
   return { vpcID: observed.vpcID, cidrBlock: observed.cidrBlock, state: observed.state };
 }
 
-/** Every field where AWS differs from the spec. Fields the spec leaves unset are not compared; tags always are. */
+/**
+ * Every field where AWS differs from the spec. Fields the spec leaves unset
+ * are not compared, nor DNS attributes that were not read (the sweep's bulk
+ * read has none); tags always are.
+ */
 export function compareVpc(desired: VpcSpec, observed: ObservedVpc, desiredTags: Tags): Difference[] {
   const differences: Difference[] = [];
   if (observed.cidrBlock !== desired.cidrBlock) {
@@ -90,8 +103,9 @@ export function compareVpc(desired: VpcSpec, observed: ObservedVpc, desiredTags:
   }
   for (const attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
     const wanted = desired[attribute];
-    if (wanted !== undefined && observed[attribute] !== wanted) {
-      differences.push({ field: attribute, detail: `${String(observed[attribute] ?? 'unknown')} -> ${String(wanted)}` });
+    const current = observed[attribute];
+    if (wanted !== undefined && current !== undefined && current !== wanted) {
+      differences.push({ field: attribute, detail: `${String(current)} -> ${String(wanted)}` });
     }
   }
   const tags = compareTags(desiredTags, observed.tags);
@@ -123,7 +137,11 @@ export function dnsAttributeChanges(
 function vpcs(ec2: EC2Client): OwnedLookup<Vpc> {
   return {
     byIDs: async (VpcIds) => (await ec2.send(new DescribeVpcsCommand({ VpcIds }))).Vpcs ?? [],
-    byFilter: async (Filters) => (await ec2.send(new DescribeVpcsCommand({ Filters }))).Vpcs ?? [],
+    byFilter: (Filters) =>
+      everyPage(async (NextToken) => {
+        const page = await ec2.send(new DescribeVpcsCommand({ Filters, ...(NextToken ? { NextToken } : {}) }));
+        return { items: page.Vpcs, next: page.NextToken };
+      }),
     idOf: (vpc) => vpc.VpcId,
     tagsOf: (vpc) => tagMap(vpc.Tags),
     errorCodes: ERROR_CODES,
@@ -176,6 +194,22 @@ async function reconcileVpc(context: AwsContext, ec2: EC2Client, desired: VpcSpe
   if (immutable) throw immutable;
 }
 
+/** What observe says of the VPC `found`, as `observed` reads it. */
+function judgeVpc(context: AwsContext, desired: VpcSpec, found: Found<Vpc> & { resource: Vpc }, observed: ObservedVpc): Observation {
+  const differences = [
+    ...compareVpc(desired, observed, context.tags),
+    ...duplicatesDifference(found.duplicates.map((d) => d.VpcId ?? '')),
+  ];
+  return present({
+    id: observed.vpcID,
+    ...ownership(context, observed.tags),
+    differences: differences.map(formatDifference),
+    ready: observed.state === 'available',
+    state: observed.state,
+    status: vpcStatus(observed),
+  });
+}
+
 /** The VPC handler. */
 export const vpcHandler: ResourceHandler<VpcSpec> = {
   kind: 'VPC',
@@ -183,14 +217,15 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
 
   async observe(context, desired) {
     const ec2 = context.client(EC2Client);
-    const { resource: vpc, duplicates } = await findOwned(context, vpcs(ec2));
+    const found = await findOwned(context, vpcs(ec2));
+    const vpc = found.resource;
     if (!vpc?.VpcId) return absent();
-    const found = { id: vpc.VpcId, ...ownership(context, tagMap(vpc.Tags)) };
     if (context.deleting) {
       // Compare nothing: only whether it is still there, and in what state.
       const observed = observedVpc(vpc);
       return present({
-        ...found,
+        id: vpc.VpcId,
+        ...ownership(context, observed.tags),
         differences: [],
         ready: observed.state === 'available',
         state: observed.state,
@@ -205,18 +240,11 @@ export const vpcHandler: ResourceHandler<VpcSpec> = {
       if (isNotFound(error, ERROR_CODES)) return absent();
       throw error;
     }
-    const differences = [
-      ...compareVpc(desired, observed, context.tags),
-      ...duplicatesDifference(duplicates.map((d) => d.VpcId ?? '')),
-    ];
-    return present({
-      ...found,
-      differences: differences.map(formatDifference),
-      ready: observed.state === 'available',
-      state: observed.state,
-      status: vpcStatus(observed),
-    });
+    return judgeVpc(context, desired, { ...found, resource: vpc }, observed);
   },
+
+  observeMany: (items) =>
+    observeListed(items, vpcs, async (context, desired, found) => judgeVpc(context, desired, found, observedVpc(found.resource))),
 
   async create(context, desired) {
     const ec2 = context.client(EC2Client);

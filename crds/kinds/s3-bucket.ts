@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
 import {
+  ConnectionSecretRef,
   DeletionPolicySchema,
   ProviderRef,
   StringEnum,
@@ -204,6 +205,7 @@ export const BucketSpec = Type.Object({
     }),
   ),
   tags: Type.Optional(Tags),
+  writeConnectionSecretToRef: Type.Optional(ConnectionSecretRef),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
   forceDestroy: Type.Optional(
     Type.Boolean({

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
-import { DeletionPolicySchema, JsonDocument, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
+import { ConnectionSecretRef, DeletionPolicySchema, JsonDocument, ProviderRef, StringEnum, Tags, commonStatusProperties, immutable } from '../schema.js';
 
 const QueueArn = Type.String({
   pattern: '^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$',
@@ -118,6 +118,7 @@ export const QueueSpec = Type.Object({
     }),
   ),
   tags: Type.Optional(Tags),
+  writeConnectionSecretToRef: Type.Optional(ConnectionSecretRef),
   deletionPolicy: Type.Optional(DeletionPolicySchema),
 });
 export type QueueSpec = Static<typeof QueueSpec>;

@@ -633,4 +633,13 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     }
     return 'Deleted';
   },
+
+  async connectionDetails(context, desired, observed) {
+    const { arn, region } = observed.status;
+    return {
+      name: desired.bucketName,
+      arn: typeof arn === 'string' ? arn : `arn:aws:s3:::${desired.bucketName}`,
+      region: typeof region === 'string' ? region : context.region,
+    };
+  },
 };

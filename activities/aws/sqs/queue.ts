@@ -23,6 +23,7 @@ import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
+import { mergeTopicGrants } from './queue-policy.js';
 
 // Two resources with one queueName (OwnedByAnotherResource) is terminal for
 // every kind, in errors.ts; queues have no codes of their own.
@@ -139,8 +140,12 @@ export function compareQueue(desired: QueueSpec, observed: ObservedQueue, desire
   const redrive = compareRedrive(desired.deadLetterQueue, current.RedrivePolicy);
   if (redrive) differences.push(redrive);
   if (desired.encryption) differences.push(...compareEncryption(desired.encryption, current));
-  if (desired.policy !== undefined && !samePolicy(desired.policy, current.Policy)) {
-    differences.push({ field: 'policy', detail: current.Policy ? 'changed' : 'unset -> set', attributes: { Policy: desired.policy } });
+  if (desired.policy !== undefined) {
+    // The statements SNSTopics added so they can deliver here are theirs, not drift.
+    const wanted = mergeTopicGrants(desired.policy, current.Policy);
+    if (!samePolicy(wanted, current.Policy)) {
+      differences.push({ field: 'policy', detail: current.Policy ? 'changed' : 'unset -> set', attributes: { Policy: wanted } });
+    }
   }
   const tags = compareTags(desiredTags, observed.tags);
   if (tags) differences.push({ field: 'tags', detail: tags });
@@ -262,8 +267,11 @@ async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: Queu
   if (Object.keys(attributes).length) {
     // moto (5.2) clears the access policy on every SetQueueAttributes that
     // does not name it; AWS keeps it. Sending the unchanged policy along
-    // costs nothing on AWS and keeps one update enough on moto.
-    if (desired.policy !== undefined) attributes.Policy ??= desired.policy;
+    // costs nothing on AWS and keeps one update enough on moto, and keeps
+    // the statements of the topics delivering here when the spec sets none.
+    const current = observed.attributes.Policy;
+    if (desired.policy !== undefined) attributes.Policy ??= mergeTopicGrants(desired.policy, current);
+    else if (current) attributes.Policy ??= current;
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: observed.url, Attributes: attributes }));
   }
   const { set, remove } = tagChanges(context.tags, observed.tags);
@@ -337,5 +345,10 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
       if (!isNotFound(error, ERROR_CODES)) throw error;
     }
     return 'Deleted';
+  },
+
+  async connectionDetails(context, desired, observed) {
+    const arn = observed.status.queueARN;
+    return { name: desired.queueName, url: observed.id ?? '', arn: typeof arn === 'string' ? arn : '', region: context.region };
   },
 };

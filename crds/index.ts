@@ -7,6 +7,7 @@ import { RouteTableKind } from './kinds/route-table.js';
 import { S3BucketKind } from './kinds/s3-bucket.js';
 import { SecurityGroupKind } from './kinds/security-group.js';
 import { SQSQueueKind } from './kinds/sqs-queue.js';
+import { SNSTopicKind } from './kinds/sns-topic.js';
 import { SubnetKind } from './kinds/subnet.js';
 import { VPCKind } from './kinds/vpc.js';
 
@@ -18,6 +19,7 @@ export const kinds: readonly KindDefinition[] = [
   AWSProviderKind,
   S3BucketKind,
   SQSQueueKind,
+  SNSTopicKind,
   VPCKind,
   SubnetKind,
   InternetGatewayKind,

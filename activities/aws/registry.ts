@@ -14,6 +14,7 @@ import { RouteTableKind } from '../../crds/kinds/route-table.js';
 import { S3BucketKind } from '../../crds/kinds/s3-bucket.js';
 import { SecurityGroupKind } from '../../crds/kinds/security-group.js';
 import { SQSQueueKind } from '../../crds/kinds/sqs-queue.js';
+import { SNSTopicKind } from '../../crds/kinds/sns-topic.js';
 import { SubnetKind } from '../../crds/kinds/subnet.js';
 import { VPCKind } from '../../crds/kinds/vpc.js';
 import type { JsonObject } from '../../contract/activities.js';
@@ -26,6 +27,7 @@ import { subnetHandler } from './ec2/subnet.js';
 import { vpcHandler } from './ec2/vpc.js';
 import type { ResourceHandler } from './handler.js';
 import { bucketHandler } from './s3/bucket.js';
+import { topicHandler } from './sns/topic.js';
 import { queueHandler } from './sqs/queue.js';
 import { providerHandler } from './sts/provider.js';
 
@@ -61,6 +63,7 @@ const handlers = new Map<string, RegisteredHandler>(
     register(AWSProviderKind, providerHandler),
     register(S3BucketKind, bucketHandler),
     register(SQSQueueKind, queueHandler),
+    register(SNSTopicKind, topicHandler),
     register(VPCKind, vpcHandler),
     register(SubnetKind, subnetHandler),
     register(InternetGatewayKind, internetGatewayHandler),

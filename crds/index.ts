@@ -1,5 +1,7 @@
 import type { KindDefinition } from './kind.js';
 import { AWSProviderKind } from './kinds/aws-provider.js';
+import { CacheSubnetGroupKind } from './kinds/cache-subnet-group.js';
+import { ElastiCacheClusterKind } from './kinds/elasticache-cluster.js';
 import { ElasticIPKind } from './kinds/elastic-ip.js';
 import { InternetGatewayKind } from './kinds/internet-gateway.js';
 import { NATGatewayKind } from './kinds/nat-gateway.js';
@@ -27,6 +29,8 @@ export const kinds: readonly KindDefinition[] = [
   RouteTableKind,
   SecurityGroupKind,
   ElasticIPKind,
+  CacheSubnetGroupKind,
+  ElastiCacheClusterKind,
 ];
 
 const byName = new Map(kinds.map((definition) => [definition.kind, definition]));

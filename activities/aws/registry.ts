@@ -7,6 +7,8 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { KindDefinition } from '../../crds/kind.js';
 import { AWSProviderKind } from '../../crds/kinds/aws-provider.js';
+import { CacheSubnetGroupKind } from '../../crds/kinds/cache-subnet-group.js';
+import { ElastiCacheClusterKind } from '../../crds/kinds/elasticache-cluster.js';
 import { ElasticIPKind } from '../../crds/kinds/elastic-ip.js';
 import { InternetGatewayKind } from '../../crds/kinds/internet-gateway.js';
 import { NATGatewayKind } from '../../crds/kinds/nat-gateway.js';
@@ -25,6 +27,8 @@ import { routeTableHandler } from './ec2/route-table.js';
 import { securityGroupHandler } from './ec2/security-group.js';
 import { subnetHandler } from './ec2/subnet.js';
 import { vpcHandler } from './ec2/vpc.js';
+import { elastiCacheClusterHandler } from './elasticache/cluster.js';
+import { cacheSubnetGroupHandler } from './elasticache/subnet-group.js';
 import type { ResourceHandler } from './handler.js';
 import { bucketHandler } from './s3/bucket.js';
 import { topicHandler } from './sns/topic.js';
@@ -71,6 +75,8 @@ const handlers = new Map<string, RegisteredHandler>(
     register(RouteTableKind, routeTableHandler),
     register(SecurityGroupKind, securityGroupHandler),
     register(ElasticIPKind, elasticIpHandler),
+    register(CacheSubnetGroupKind, cacheSubnetGroupHandler),
+    register(ElastiCacheClusterKind, elastiCacheClusterHandler),
   ].map((registered) => [registered.kind, registered]),
 );
 

@@ -151,32 +151,6 @@ install_moto() {
   log "moto $MOTO_VERSION: installed in $(($(now_ms) - t0)) ms"
 }
 
-# Helm's release builds set its version by ldflag; without it `helm version`
-# says v3.0+unreleased and charts with a kubeVersion or helm constraint misjudge it.
-install_helm() {
-  local stamp="$INFRA_STAMPS/helm" want="$HELM_VERSION"
-  if [[ -x "$INFRA_BIN/helm" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
-    log "helm $want: up to date"
-    return
-  fi
-  need go "install Go >= 1.24 to build Helm"
-  log "helm $want: go install (a few minutes the first time)"
-  local t0 scratch
-  t0=$(now_ms)
-  scratch="$(new_scratch)"
-  if ! GOBIN="$scratch" go install -ldflags="-X helm.sh/helm/v3/internal/version.version=$want -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-    "helm.sh/helm/v3/cmd/helm@$want" >"$scratch/build.log" 2>&1; then
-    cat "$scratch/build.log" >&2
-    rm -rf "$scratch"
-    die "go install of helm $want failed"
-  fi
-  mv -f "$scratch/helm" "$INFRA_BIN/helm"
-  rm -rf "$scratch"
-  "$INFRA_BIN/helm" version --short | grep -q "^${want}" || die "built helm does not report $want"
-  echo "$want" >"$stamp"
-  log "helm $want: installed in $(($(now_ms) - t0)) ms"
-}
-
 # Debian's chromium, for the Temporal UI browser test (playwright-core drives
 # it through executablePath). Not in the default parts: it is a system package
 # and needs root, and only that one test uses it. Debian's security archive
@@ -190,19 +164,67 @@ install_chromium() {
   fi
   command -v apt-get >/dev/null 2>&1 || die "/usr/bin/chromium is missing and there is no apt-get here; install Chromium by hand"
   [[ "$(id -u)" == 0 ]] || die "/usr/bin/chromium is missing; installing Debian's chromium needs root: sudo apt-get install chromium=$CHROMIUM_VERSION"
-  local t0
+  local t0 versions
   t0=$(now_ms)
-  if ! apt-cache madison chromium 2>/dev/null | grep -qF "| $CHROMIUM_VERSION |"; then
+  # Versions apt offers, one per line; read whole so no pipe is cut short.
+  offered() { apt-cache madison chromium 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); print $2}'; }
+  versions="$(offered)"
+  if ! grep -qxF "$CHROMIUM_VERSION" <<<"$versions"; then
     apt-get update -qq >&2 || die "apt-get update failed"
+    versions="$(offered)"
   fi
-  if ! apt-cache madison chromium 2>/dev/null | grep -qF "| $CHROMIUM_VERSION |"; then
-    die "chromium $CHROMIUM_VERSION is no longer offered by apt (Debian keeps only the newest security build); offered: $(apt-cache madison chromium | awk -F'|' '{print $2}' | xargs); set CHROMIUM_VERSION in stack/install.sh to one of them"
-  fi
+  grep -qxF "$CHROMIUM_VERSION" <<<"$versions" ||
+    die "chromium $CHROMIUM_VERSION is no longer offered by apt (Debian keeps only the newest security build); offered: $(xargs <<<"$versions"); set CHROMIUM_VERSION in stack/install.sh to one of them"
   log "chromium $CHROMIUM_VERSION: apt-get install"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "chromium=$CHROMIUM_VERSION" >&2 ||
     die "apt-get install chromium=$CHROMIUM_VERSION failed"
   /usr/bin/chromium --headless --no-sandbox --version >/dev/null 2>&1 || die "installed chromium does not run"
   log "chromium $CHROMIUM_VERSION: installed in $(($(now_ms) - t0)) ms"
+}
+
+# What Helm's release builds (its Makefile) set by ldflag: its version, and
+# the Kubernetes version `helm template` and `helm lint` assume, which is
+# client-go's minor + 1.x; without them helm says v3.0+unreleased and
+# assumes Kubernetes 1.20, so any chart with a kubeVersion floor refuses to
+# render.
+helm_ldflags() {
+  local gomod client_go major minor
+  gomod="$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$gomod")"
+  [[ -n "$client_go" ]] || return 1
+  IFS=. read -r major minor _ <<<"${client_go#v}"
+  major=$((major + 1))
+  local flags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  local pkg
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    flags+=" -X $pkg.k8sVersionMajor=$major -X $pkg.k8sVersionMinor=$minor"
+  done
+  echo "$flags"
+}
+
+install_helm() {
+  # The stamp names the build recipe too, so a change to the ldflags rebuilds.
+  local stamp="$INFRA_STAMPS/helm" want="$HELM_VERSION (version and kube-version ldflags)"
+  if [[ -x "$INFRA_BIN/helm" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+    log "helm $HELM_VERSION: up to date"
+    return
+  fi
+  need go "install Go >= 1.24 to build Helm"
+  log "helm $HELM_VERSION: go install (a few minutes the first time)"
+  local t0 scratch ldflags
+  t0=$(now_ms)
+  scratch="$(new_scratch)"
+  ldflags="$(helm_ldflags)" || { rm -rf "$scratch"; die "cannot read k8s.io/client-go's version from helm $HELM_VERSION's go.mod"; }
+  if ! GOBIN="$scratch" go install -ldflags="$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$scratch/build.log" 2>&1; then
+    cat "$scratch/build.log" >&2
+    rm -rf "$scratch"
+    die "go install of helm $HELM_VERSION failed"
+  fi
+  mv -f "$scratch/helm" "$INFRA_BIN/helm"
+  rm -rf "$scratch"
+  "$INFRA_BIN/helm" version --short | grep -q "^${HELM_VERSION}" || die "built helm does not report $HELM_VERSION"
+  echo "$want" >"$stamp"
+  log "helm $HELM_VERSION: installed in $(($(now_ms) - t0)) ms"
 }
 
 parts=("$@")

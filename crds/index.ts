@@ -1,10 +1,12 @@
 import type { KindDefinition } from './kind.js';
 import { AWSProviderKind } from './kinds/aws-provider.js';
+import { DBSubnetGroupKind } from './kinds/db-subnet-group.js';
 import { CacheSubnetGroupKind } from './kinds/cache-subnet-group.js';
 import { ElastiCacheClusterKind } from './kinds/elasticache-cluster.js';
 import { ElasticIPKind } from './kinds/elastic-ip.js';
 import { InternetGatewayKind } from './kinds/internet-gateway.js';
 import { NATGatewayKind } from './kinds/nat-gateway.js';
+import { RDSInstanceKind } from './kinds/rds-instance.js';
 import { RouteTableKind } from './kinds/route-table.js';
 import { S3BucketKind } from './kinds/s3-bucket.js';
 import { SecurityGroupKind } from './kinds/security-group.js';
@@ -29,6 +31,8 @@ export const kinds: readonly KindDefinition[] = [
   RouteTableKind,
   SecurityGroupKind,
   ElasticIPKind,
+  DBSubnetGroupKind,
+  RDSInstanceKind,
   CacheSubnetGroupKind,
   ElastiCacheClusterKind,
 ];

@@ -7,11 +7,13 @@
 import type { Static, TObject } from '@sinclair/typebox';
 import type { KindDefinition } from '../../crds/kind.js';
 import { AWSProviderKind } from '../../crds/kinds/aws-provider.js';
+import { DBSubnetGroupKind } from '../../crds/kinds/db-subnet-group.js';
 import { CacheSubnetGroupKind } from '../../crds/kinds/cache-subnet-group.js';
 import { ElastiCacheClusterKind } from '../../crds/kinds/elasticache-cluster.js';
 import { ElasticIPKind } from '../../crds/kinds/elastic-ip.js';
 import { InternetGatewayKind } from '../../crds/kinds/internet-gateway.js';
 import { NATGatewayKind } from '../../crds/kinds/nat-gateway.js';
+import { RDSInstanceKind } from '../../crds/kinds/rds-instance.js';
 import { RouteTableKind } from '../../crds/kinds/route-table.js';
 import { S3BucketKind } from '../../crds/kinds/s3-bucket.js';
 import { SecurityGroupKind } from '../../crds/kinds/security-group.js';
@@ -30,6 +32,8 @@ import { vpcHandler } from './ec2/vpc.js';
 import { elastiCacheClusterHandler } from './elasticache/cluster.js';
 import { cacheSubnetGroupHandler } from './elasticache/subnet-group.js';
 import type { ResourceHandler } from './handler.js';
+import { instanceHandler } from './rds/instance.js';
+import { subnetGroupHandler } from './rds/subnet-group.js';
 import { bucketHandler } from './s3/bucket.js';
 import { topicHandler } from './sns/topic.js';
 import { queueHandler } from './sqs/queue.js';
@@ -75,6 +79,8 @@ const handlers = new Map<string, RegisteredHandler>(
     register(RouteTableKind, routeTableHandler),
     register(SecurityGroupKind, securityGroupHandler),
     register(ElasticIPKind, elasticIpHandler),
+    register(DBSubnetGroupKind, subnetGroupHandler),
+    register(RDSInstanceKind, instanceHandler),
     register(CacheSubnetGroupKind, cacheSubnetGroupHandler),
     register(ElastiCacheClusterKind, elastiCacheClusterHandler),
   ].map((registered) => [registered.kind, registered]),

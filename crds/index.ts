@@ -3,6 +3,7 @@ import { AWSProviderKind } from './kinds/aws-provider.js';
 import { DBSubnetGroupKind } from './kinds/db-subnet-group.js';
 import { CacheSubnetGroupKind } from './kinds/cache-subnet-group.js';
 import { ElastiCacheClusterKind } from './kinds/elasticache-cluster.js';
+import { DynamoDBTableKind } from './kinds/dynamodb-table.js';
 import { ElasticIPKind } from './kinds/elastic-ip.js';
 import { InternetGatewayKind } from './kinds/internet-gateway.js';
 import { NATGatewayKind } from './kinds/nat-gateway.js';
@@ -35,6 +36,7 @@ export const kinds: readonly KindDefinition[] = [
   RDSInstanceKind,
   CacheSubnetGroupKind,
   ElastiCacheClusterKind,
+  DynamoDBTableKind,
 ];
 
 const byName = new Map(kinds.map((definition) => [definition.kind, definition]));

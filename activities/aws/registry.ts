@@ -10,6 +10,7 @@ import { AWSProviderKind } from '../../crds/kinds/aws-provider.js';
 import { DBSubnetGroupKind } from '../../crds/kinds/db-subnet-group.js';
 import { CacheSubnetGroupKind } from '../../crds/kinds/cache-subnet-group.js';
 import { ElastiCacheClusterKind } from '../../crds/kinds/elasticache-cluster.js';
+import { DynamoDBTableKind } from '../../crds/kinds/dynamodb-table.js';
 import { ElasticIPKind } from '../../crds/kinds/elastic-ip.js';
 import { InternetGatewayKind } from '../../crds/kinds/internet-gateway.js';
 import { NATGatewayKind } from '../../crds/kinds/nat-gateway.js';
@@ -22,6 +23,7 @@ import { SNSTopicKind } from '../../crds/kinds/sns-topic.js';
 import { SubnetKind } from '../../crds/kinds/subnet.js';
 import { VPCKind } from '../../crds/kinds/vpc.js';
 import type { JsonObject } from '../../contract/activities.js';
+import { tableHandler } from './dynamodb/table.js';
 import { elasticIpHandler } from './ec2/elastic-ip.js';
 import { internetGatewayHandler } from './ec2/internet-gateway.js';
 import { natGatewayHandler } from './ec2/nat-gateway.js';
@@ -83,6 +85,7 @@ const handlers = new Map<string, RegisteredHandler>(
     register(RDSInstanceKind, instanceHandler),
     register(CacheSubnetGroupKind, cacheSubnetGroupHandler),
     register(ElastiCacheClusterKind, elastiCacheClusterHandler),
+    register(DynamoDBTableKind, tableHandler),
   ].map((registered) => [registered.kind, registered]),
 );
 

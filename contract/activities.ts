@@ -39,6 +39,15 @@ export interface Observation {
   unmanaged?: boolean;
   /** Kind-specific status fields (bucketName, arn, queueURL…). */
   status: { [key: string]: JsonValue };
+  /** Where the resource lives; set by the observe activity from its provider, never by a handler. */
+  location?: AwsLocation;
+}
+
+/** The AWS account and region of a resource, for the AwsAccount and AwsRegion search attributes. */
+export interface AwsLocation {
+  region: string;
+  /** The provider's status.accountID; unset until the provider has observed it. */
+  accountID?: string;
 }
 
 /** A lifecycle state, the same for every kind. */

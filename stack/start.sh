@@ -251,6 +251,8 @@ TEMPORAL_SEARCH_ATTRIBUTES=(
   ResourceNamespace=Keyword
   ResourceName=Keyword
   ResourcePhase=Keyword
+  AwsAccount=Keyword
+  AwsRegion=Keyword
 )
 
 temporal_ready() {

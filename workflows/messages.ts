@@ -23,12 +23,20 @@ export interface DependencyChange {
 export const resourceChangedSignal = defineSignal<[ResourceChange]>('resourceChanged');
 export const dependencyChangedSignal = defineSignal<[DependencyChange]>('dependencyChanged');
 
-/** Search attributes that let the Temporal UI filter runs by resource. */
+/**
+ * Search attributes that let the Temporal UI filter runs by resource. All
+ * keywords: the worker (worker/search-attributes.ts), the local stack
+ * (stack/start.sh) and the Helm chart register exactly these names.
+ */
 export const searchAttributes = {
   kind: defineSearchAttributeKey('ResourceKind', SearchAttributeType.KEYWORD),
   namespace: defineSearchAttributeKey('ResourceNamespace', SearchAttributeType.KEYWORD),
   name: defineSearchAttributeKey('ResourceName', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('ResourcePhase', SearchAttributeType.KEYWORD),
+  /** The AWS account the resource lives in: its provider's status.accountID, once the provider has observed it. */
+  account: defineSearchAttributeKey('AwsAccount', SearchAttributeType.KEYWORD),
+  /** The AWS region the resource lives in: its provider's spec.region. */
+  region: defineSearchAttributeKey('AwsRegion', SearchAttributeType.KEYWORD),
 } as const;
 
 export const reconcileStateQuery = defineQuery<ReconcileState>('reconcileState');

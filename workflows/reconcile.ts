@@ -22,7 +22,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation, ResourceStatus } from '../contract/activities.js';
+import type { AwsLocation, AwsRequest, JsonObject, KubeEvent, LoadedResource, Management, Observation, ResourceStatus } from '../contract/activities.js';
 import { Annotations, deletesInAws } from '../contract/identity.js';
 import type { AwsActivities, KubeActivities } from '../contract/activities.js';
 import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } from '../contract/failures.js';
@@ -35,17 +35,21 @@ import {
 } from './messages.js';
 import { Phase, type ReconcileInput, type ReconcileState } from './state.js';
 import { buildStatus, statusChanged, withCondition, type ExtraCondition, type PassOutcome } from './status.js';
+import { awsSummaries, kubeSummaries, locationAttributes, timerSummary, withSummaries } from './summaries.js';
 
 export type { ReconcileInput, ReconcileState } from './state.js';
 
 // Kubernetes calls are short and idempotent, so they run as local
 // activities: no round trip through the Temporal server for each, which
 // would otherwise dominate the time from apply to Ready.
-const kube = proxyLocalActivities<KubeActivities>({
-  startToCloseTimeout: '30 seconds',
-  // The API server being away is never the spec's fault: keep trying.
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const kube = withSummaries(
+  proxyLocalActivities<KubeActivities>({
+    startToCloseTimeout: '30 seconds',
+    // The API server being away is never the spec's fault: keep trying.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  }),
+  kubeSummaries,
+);
 
 const awsRetry = {
   initialInterval: '1 second',
@@ -59,15 +63,18 @@ const awsRetry = {
 
 // Short enough that an attempt lost with a crashed worker is retried soon;
 // every verb but delete is a handful of quick AWS calls.
-const aws = proxyActivities<AwsActivities>({ startToCloseTimeout: '30 seconds', retry: awsRetry });
+const aws = withSummaries(proxyActivities<AwsActivities>({ startToCloseTimeout: '30 seconds', retry: awsRetry }), awsSummaries);
 
 // Deleting can mean emptying a large bucket; the activity heartbeats between
 // batches so a dead worker is noticed in a minute, not at the timeout.
-const awsDelete = proxyActivities<AwsActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: awsRetry,
-});
+const awsDelete = withSummaries(
+  proxyActivities<AwsActivities>({
+    startToCloseTimeout: '30 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: awsRetry,
+  }),
+  awsSummaries,
+);
 
 /**
  * Longest wait between looks while AWS provisions, converges or deletes, and
@@ -207,6 +214,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
 
   /** Records the identifier of what observe found when it is ours; forgets it when it is gone. */
   function noteObserved(observed: Observation, decision: DecisionInput): void {
+    if (observed.location) location = observed.location;
     if (decision.managementPolicy === 'Observe') return;
     if (!observed.exists) {
       if (state.awsID !== undefined || decision.recordedID) state.awsID = null;
@@ -234,11 +242,18 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     };
   }
 
+  // The account and region ride along with the phase: one upsert, written
+  // when either changes. Histories recorded before observe returned a
+  // location have none, so they replay the same upserts as before.
   let lastPhase: string | undefined;
+  let location: AwsLocation | undefined;
+  let lastLocation: string | undefined;
   function setPhaseAttribute(phase: Phase): void {
-    if (phase === lastPhase) return;
+    const where = location && `${location.accountID ?? ''}/${location.region}`;
+    if (phase === lastPhase && where === lastLocation) return;
     lastPhase = phase;
-    upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }]);
+    lastLocation = where;
+    upsertSearchAttributes([{ key: searchAttributes.phase, value: phase }, ...(location ? locationAttributes(location) : [])]);
   }
 
   // Counts the Events of this run; replay counts the same, so a retried
@@ -295,7 +310,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
 
   /** Sleeps on a durable timer until it fires or a signal arrives. */
   async function waitFor(seconds: number): Promise<void> {
-    await condition(() => wake, seconds * 1000);
+    await condition(() => wake, seconds * 1000, { summary: timerSummary(ref, seconds, state.status) });
     wake = false;
   }
 

@@ -4,7 +4,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AwsActivities, AwsRequest, JsonObject, Observation } from '../../contract/activities.js';
+import type { AwsActivities, AwsLocation, AwsRequest, JsonObject, Observation } from '../../contract/activities.js';
 import { writeConnectionSecret } from '../kube/secrets.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import type { KubeClients } from '../../kube/client.js';
@@ -87,6 +87,16 @@ async function keepConnectionSecret(
   await writeConnectionSecret(clients, context.resource, target, details);
 }
 
+/**
+ * The account and region the workflow indexes the run by. An AWSProvider
+ * reads no provider but itself, so its account is what its own observe found.
+ */
+function locationOf(context: AwsContext, observed: Observation): AwsLocation {
+  const own = observed.status.accountID;
+  const accountID = context.accountID ?? (typeof own === 'string' && own !== '' ? own : undefined);
+  return { region: context.region, ...(accountID ? { accountID } : {}) };
+}
+
 function activityHeartbeat(): void {
   Context.current().heartbeat();
 }
@@ -114,7 +124,7 @@ export function awsActivities(
       run(request, async (handler, context, desired) => {
         const observed = await handler.observe(context, desired);
         await keepConnectionSecret(clients, handler, context, request, observed);
-        return observed;
+        return { ...observed, location: locationOf(context, observed) };
       }),
     createResource: (request) => run(request, (handler, context, desired) => handler.create(context, desired)),
     updateResource: (request, observed) =>

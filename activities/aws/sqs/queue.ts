@@ -20,10 +20,11 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
+import { arnOf } from '../arn.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
-import { mergeTopicGrants } from './queue-policy.js';
+import { mergeTopicGrants, topicGrantsIn } from './queue-policy.js';
 
 // Two resources with one queueName (OwnedByAnotherResource) is terminal for
 // every kind, in errors.ts; queues have no codes of their own.
@@ -267,16 +268,33 @@ async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: Queu
   if (Object.keys(attributes).length) {
     // moto (5.2) clears the access policy on every SetQueueAttributes that
     // does not name it; AWS keeps it. Sending the unchanged policy along
-    // costs nothing on AWS and keeps one update enough on moto, and keeps
-    // the statements of the topics delivering here when the spec sets none.
+    // costs nothing on AWS and keeps one update enough on moto; so does
+    // the policy AWS has when the spec sets none but topics delivering here
+    // put their statements in it.
     const current = observed.attributes.Policy;
     if (desired.policy !== undefined) attributes.Policy ??= mergeTopicGrants(desired.policy, current);
-    else if (current) attributes.Policy ??= current;
+    else if (topicGrantsIn(current).length) attributes.Policy ??= current;
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl: observed.url, Attributes: attributes }));
   }
   const { set, remove } = tagChanges(context.tags, observed.tags);
   if (Object.keys(set).length) await sqs.send(new TagQueueCommand({ QueueUrl: observed.url, Tags: set }));
   if (remove.length) await sqs.send(new UntagQueueCommand({ QueueUrl: observed.url, TagKeys: remove }));
+}
+
+/**
+ * The queue CreateQueue made, as observe would read it: its attributes are
+ * the spec's and its tags, just read, are ours. Undefined when the URL does
+ * not name the account (no ARN to report): the workflow then looks itself.
+ */
+function createdQueue(context: AwsContext, desired: QueueSpec, url: string): Observation | undefined {
+  const account = /\/(\d{12})\/[^/]+$/.exec(url)?.[1];
+  if (!account) return undefined;
+  const observed: ObservedQueue = {
+    url,
+    attributes: { QueueArn: arnOf('sqs', context.region, account, desired.queueName) },
+    tags: context.tags,
+  };
+  return present({ id: url, differences: [], ready: true, status: queueStatus(desired.queueName, observed) });
 }
 
 /** The SQSQueue handler. */
@@ -325,6 +343,7 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
     const found = tags ?? observed?.tags ?? {};
     assertNotOwnedByAnother(context, `queue ${desired.queueName}`, found);
     if (ownership(context, found).unmanaged) throw alreadyExists(`queue ${desired.queueName}`, ADOPT_BY_NAME_HINT);
+    if (created) return createdQueue(context, desired, created);
     // Ours, with other attributes: an earlier attempt whose spec has changed since.
     if (observed) await reconcileQueue(context, sqs, desired, observed);
   },

@@ -100,7 +100,8 @@ export class Dispatcher {
 
   constructor(
     private readonly gateway: WorkflowGateway,
-    private readonly onError: (message: string, error: unknown) => void,
+    /** A failed call; `ref` names the resource it was for, so the log line carries its fields. */
+    private readonly onError: (message: string, error: unknown, ref?: ObjectRef) => void,
     options: DispatcherOptions = {},
   ) {
     this.maxInFlight = options.maxInFlight ?? DEFAULT_MAX_INFLIGHT_SIGNALS;
@@ -242,9 +243,9 @@ export class Dispatcher {
         if (job.type === 'resource') {
           // Keep only the newest change per resource: one queued since wins.
           if (!this.isQueued(key)) this.failed.set(key, job);
-          this.onError(`signal to ${key} failed`, error);
+          this.onError(`signal to ${key} failed`, error, job.ref);
         } else {
-          this.onError(`dependency signal to ${workflowIdFor(job.target)} failed`, error);
+          this.onError(`dependency signal to ${workflowIdFor(job.target)} failed`, error, job.target);
         }
       })
       .finally(() => {

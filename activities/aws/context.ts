@@ -8,8 +8,9 @@ import { providerReference } from '../../crds/kind.js';
 import type { AwsRequest } from '../../contract/activities.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../contract/identity.js';
-import { readCustomResource, type KubeClients } from '../../kube/client.js';
+import { readCustomResource, type CustomResource, type KubeClients } from '../../kube/client.js';
 import { readInlineSecret, readSecretKey } from '../kube/secrets.js';
+import { countAwsCalls } from './call-metrics.js';
 import { providerCredentials, type ProviderIdentity } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
 
@@ -36,7 +37,7 @@ export const AWS_CALL_RETRIES = {
   requestHandler: { connectionTimeout: 5_000, requestTimeout: 8_000, throwOnRequestTimeout: true },
 } as const satisfies Pick<AwsClientConfig, 'maxAttempts' | 'retryMode' | 'requestHandler'>;
 
-interface Provider {
+export interface Provider {
   namespace: string;
   spec: AWSProviderSpec;
   accountID?: string;
@@ -114,9 +115,12 @@ function dependencyNotReady(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: FailureType.DependencyNotReady, message, nonRetryable: true, details: [details] });
 }
 
+/** Reads a referenced custom resource; null when it does not exist. */
+export type ReferenceReader = (ref: ObjectRef) => Promise<CustomResource<unknown, Record<string, unknown>> | null>;
+
 /** Reads `status[statusField]` of a referenced custom resource that is Ready. */
-async function resolveReference(clients: KubeClients, ref: ObjectRef, statusField: string): Promise<string> {
-  const target = await readCustomResource<unknown, Record<string, unknown>>(clients, ref);
+async function resolveReference(read: ReferenceReader, ref: ObjectRef, statusField: string): Promise<string> {
+  const target = await read(ref);
   const name = `${ref.kind} ${ref.namespace}/${ref.name}`;
   if (!target) throw dependencyNotReady(`waiting for ${name}: it does not exist`);
   const status = target.status ?? {};
@@ -129,13 +133,18 @@ async function resolveReference(clients: KubeClients, ref: ObjectRef, statusFiel
   return value;
 }
 
-/** Context for one activity call; `heartbeat` comes from the activity runtime. */
-export async function awsContextFor(
-  clients: KubeClients,
-  settings: AwsSettings,
-  request: AwsRequest,
-  heartbeat: () => void,
-): Promise<AwsContext> {
+/**
+ * What a context takes from the resource's provider: the provider, checked
+ * as usable from the request's namespace, and the client configuration. The
+ * drift sweep builds one per provider and namespace for a whole pass.
+ */
+export interface ProviderSession {
+  provider: Provider;
+  config: AwsClientConfig;
+}
+
+/** The provider `request` uses (see providerFor), with its credentials resolved. */
+export async function providerSession(clients: KubeClients, settings: AwsSettings, request: AwsRequest): Promise<ProviderSession> {
   const provider = await providerFor(clients, request);
   // Cached per provider object and Secret version (credentials.ts): the
   // activities of one provider share one AssumeRole.
@@ -146,6 +155,38 @@ export async function awsContextFor(
     ...AWS_CALL_RETRIES,
     ...(provider.spec.endpoint ? { endpoint: provider.spec.endpoint, forcePathStyle: true } : {}),
   };
+  return { provider, config };
+}
+
+/** What contexts of one sweep pass share instead of making their own. */
+export interface SharedLookups {
+  /** Reads each referenced object once per pass. */
+  read?: ReferenceReader;
+  /** One SDK client per class for the whole session. */
+  client?: <C>(clientClass: new (config: AwsClientConfig) => C) => C;
+}
+
+/** Context for one activity call; `heartbeat` comes from the activity runtime. */
+export async function awsContextFor(
+  clients: KubeClients,
+  settings: AwsSettings,
+  request: AwsRequest,
+  heartbeat: () => void,
+): Promise<AwsContext> {
+  return contextIn(clients, settings, await providerSession(clients, settings, request), request, heartbeat);
+}
+
+/** The context of `request` within a provider session already made. */
+export function contextIn(
+  clients: KubeClients,
+  settings: AwsSettings,
+  session: ProviderSession,
+  request: AwsRequest,
+  heartbeat: () => void,
+  shared: SharedLookups = {},
+): AwsContext {
+  const { provider, config } = session;
+  const read: ReferenceReader = shared.read ?? ((ref) => readCustomResource(clients, ref));
   const specTags = request.spec.tags as Record<string, string> | undefined;
   return {
     resource: { ...request.ref, uid: request.uid },
@@ -160,11 +201,12 @@ export async function awsContextFor(
       request.observeOnly ? {} : { [OWNER_TAG]: ownerTagValue(request.ref), [CLUSTER_TAG]: settings.clusterID },
     ),
     ...(request.awsID ? { awsID: request.awsID } : {}),
-    client: (clientClass) => new clientClass(config),
+    // Counted (call-metrics.ts); counting a shared client again replaces its counter, by name.
+    client: (clientClass) => countAwsCalls(shared.client ? shared.client(clientClass) : new clientClass(config)),
     heartbeat,
     deleting: request.deleting === true,
     resolve: (ref, statusField) =>
-      resolveReference(clients, { ...ref, namespace: ref.namespace ?? request.ref.namespace }, statusField),
+      resolveReference(read, { ...ref, namespace: ref.namespace ?? request.ref.namespace }, statusField),
     secret: (ref) => readSecretKey(clients, request.ref.namespace, ref),
     inlineSecret: (field) => readInlineSecret(clients, request.ref, request.uid, field),
   };

@@ -100,6 +100,15 @@ export function errorName(error: unknown): string {
   return 'Error';
 }
 
+/** True for an answer that says "slow down" (by name, the SDK's throttling marker, or 429): counted apart in the AWS call metrics. */
+export function isThrottling(error: unknown): boolean {
+  if (THROTTLING.has(errorName(error))) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const shape = error as ErrorShape;
+  const retryable = shape.$retryable as { throttling?: unknown } | undefined;
+  return retryable?.throttling === true || shape.$metadata?.httpStatusCode === 429;
+}
+
 /** Classifies an error thrown by an AWS SDK v3 call. */
 export function classifyAwsError(error: unknown, codes: ErrorCodes = {}): ErrorClass {
   const name = errorName(error);

@@ -20,7 +20,8 @@ import {
   type ManagementPolicy,
   type ObjectRef,
 } from '../../contract/identity.js';
-import { log } from '../../process/log.js';
+import { log, resourceFields } from '../../process/log.js';
+import { driftRepairs } from '../../process/metrics.js';
 import {
   httpStatus,
   jsonPatchCustomResource,
@@ -235,13 +236,14 @@ async function postEvent(clients: KubeClients, ref: ObjectRef, uid: string, even
         count: 1,
       },
     });
+    if (event.reason === 'DriftRepaired') driftRepairs.inc({ kind: ref.kind });
   } catch (error) {
     // 409: this very Event was recorded already (a retried workflow task).
     if (httpStatus(error) === 409) return;
     // Events are best effort, as client-go's recorder makes them: a
     // namespace being deleted refuses them (403), and nothing may wait
     // for one, least of all a deletion.
-    log.warn('event not recorded', { resource: workflowIdFor(ref), reason: event.reason, status: httpStatus(error) ?? String(error) });
+    log.warn('event not recorded', { ...resourceFields(ref), reason: event.reason, status: httpStatus(error) ?? String(error) });
   }
 }
 

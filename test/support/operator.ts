@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,8 +19,21 @@ export interface OperatorOptions {
   env?: Record<string, string>;
 }
 
+/** A TCP port free right now on this host. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
 export class Operator {
   private readonly processes = new Map<OperatorProcess, ChildProcess>();
+  /** OPERATOR_HTTP_PORT of each process as last started: free ports, so stacks side by side never collide. */
+  private readonly httpPorts = new Map<OperatorProcess, number>();
   /** Everything the processes printed, for failure messages and secret checks. */
   readonly output: string[] = [];
 
@@ -28,6 +42,8 @@ export class Operator {
   async start(which: OperatorProcess[] = ['worker', 'watcher']): Promise<void> {
     for (const name of which) {
       if (this.running(name)) continue;
+      const httpPort = await freePort();
+      this.httpPorts.set(name, httpPort);
       const child = spawn(process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
         cwd: root,
         env: {
@@ -36,6 +52,8 @@ export class Operator {
           TEMPORAL_ADDRESS: this.options.temporalAddress,
           TASK_QUEUE: this.options.taskQueue,
           ...this.options.env,
+          OPERATOR_HTTP_PORT: String(httpPort),
+          TEMPORAL_METRICS_PORT: String(await freePort()),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -52,6 +70,18 @@ export class Operator {
   /** The process ID of a running process, for benchmarks that read its CPU and memory. */
   pid(name: OperatorProcess): number | undefined {
     return this.running(name) ? this.processes.get(name)?.pid : undefined;
+  }
+
+  /** The base URL of a process's /healthz, /readyz and /metrics. */
+  httpURL(name: OperatorProcess): string {
+    const port = this.httpPorts.get(name);
+    if (port === undefined) throw new Error(`${name} was never started`);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Another set of processes on the same cluster, Temporal and task queue (a second replica), with `env` added. */
+  replica(env: Record<string, string>): Operator {
+    return new Operator({ ...this.options, env: { ...this.options.env, ...env } });
   }
 
   running(name: OperatorProcess): boolean {

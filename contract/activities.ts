@@ -75,6 +75,12 @@ export interface LoadedResource {
   externalID?: string;
   /** While deleting a kind that others use (AWSProvider): the resources still using it, `Kind namespace/name`. */
   usedBy?: string[];
+  /**
+   * Set by a worker whose drift sweep covers this kind: once Ready and in
+   * sync, the resource waits this long (a safety net) instead of the resync
+   * interval, and the sweep wakes it (driftDetected) when AWS differs.
+   */
+  safetyResyncSeconds?: number;
 }
 
 /** How the user asked this resource to be managed, from its annotations. */
@@ -154,3 +160,23 @@ export interface AwsActivities {
 }
 
 export type ReconcileActivities = KubeActivities & AwsActivities;
+
+/** What one sweep of one kind did, for the sweep workflow's history and logs. */
+export interface SweepReport {
+  kind: string;
+  /** Custom resources of the kind. */
+  resources: number;
+  /** Of those, the ones judged (Ready, in sync as last reported, fully managed, not paused or deleting). */
+  checked: number;
+  /** Workflows woken because AWS differs from the spec, or the resource is not where it was. */
+  woken: number;
+  /** Resources (or whole providers) that could not be judged this pass; their next pass or their own workflow tries again. */
+  failed: number;
+  /** Bulk reads made (one per provider for kinds AWS lists in bulk), or per-resource observes. */
+  reads: number;
+}
+
+/** The drift sweep: one activity for every kind due in a pass. */
+export interface SweepActivities {
+  sweepDrift(kinds: string[]): Promise<SweepReport[]>;
+}

@@ -23,6 +23,29 @@ export interface DependencyChange {
 export const resourceChangedSignal = defineSignal<[ResourceChange]>('resourceChanged');
 export const dependencyChangedSignal = defineSignal<[DependencyChange]>('dependencyChanged');
 
+/** The drift sweep found AWS differing from the spec, or the resource not where it was. */
+export interface DriftFound {
+  /** What differs, readable (at most a few); empty when the resource is not where it was. */
+  differences: string[];
+  /** The sweep's bulk read no longer shows it (gone, or its cluster tag removed). */
+  unlisted: boolean;
+}
+
+export const driftDetectedSignal = defineSignal<[DriftFound]>('driftDetected');
+
+/** How often the drift sweep looks at each kind. */
+export interface SweepSettings {
+  kinds: Array<{ kind: string; seconds: number }>;
+}
+
+/** New settings for the running drift sweep: each worker sends its own at start. */
+export const sweepSettingsSignal = defineSignal<[SweepSettings]>('sweepSettings');
+
+/** The one drift sweep of a cluster: a fixed ID, so every worker of the cluster starts the same one. */
+export function driftSweepWorkflowId(clusterID: string): string {
+  return `DriftSweep/${clusterID}`;
+}
+
 /**
  * Search attributes that let the Temporal UI filter runs by resource. All
  * keywords: the worker (worker/search-attributes.ts), the local stack

@@ -29,6 +29,7 @@ import { ALREADY_EXISTS, FailureType, OWNED_BY_ANOTHER, type FailureDetails } fr
 import { Action, claimable, decide, type DecisionInput } from './decide.js';
 import {
   dependencyChangedSignal,
+  driftDetectedSignal,
   reconcileStateQuery,
   resourceChangedSignal,
   searchAttributes,
@@ -171,6 +172,10 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     // The provider (or another dependency) changed: a terminal error may be
     // fixed now, so allow one more try without a spec change.
     state.blocked = undefined;
+    wake = true;
+  });
+  // The drift sweep saw AWS differ from the spec: look now, not at the safety net.
+  setHandler(driftDetectedSignal, () => {
     wake = true;
   });
   setHandler(reconcileStateQuery, () => state);
@@ -375,7 +380,9 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             observedGeneration: generation,
             fields: ownFields(observed),
           });
-          return resyncSeconds;
+          // A worker whose drift sweep covers the kind says how long the
+          // safety net is; the sweep wakes this run on drift before that.
+          return resource.safetyResyncSeconds ?? resyncSeconds;
         case Action.WaitUntilReady:
           await report(uid, {
             phase: Phase.Provisioning,

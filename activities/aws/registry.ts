@@ -65,6 +65,9 @@ function register<Spec extends TObject, Status extends TObject>(
     ...(handler.connectionDetails
       ? { connectionDetails: (context, spec, observed) => handler.connectionDetails!(context, typed(spec), observed) }
       : {}),
+    ...(handler.observeMany
+      ? { observeMany: (items) => handler.observeMany!(items.map(({ context, desired }) => ({ context, desired: typed(desired) }))) }
+      : {}),
   };
 }
 

@@ -145,7 +145,7 @@ export async function startHarness(operatorEnv: Record<string, string> = {}): Pr
     kubeconfigPath: stack.kubeconfigPath,
     temporalAddress: stack.temporalAddress,
     taskQueue: `it-${randomUUID()}`,
-    env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
+    env: { RESYNC_SECONDS: '3', SWEEP_SECONDS: '2', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
   });
   await operator.start();
   const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -228,7 +228,7 @@ export async function startSecondCluster(h: Harness, operatorEnv: Record<string,
       kubeconfigPath: stack.kubeconfigPath,
       temporalAddress: stack.temporalAddress,
       taskQueue: `it-second-${randomUUID()}`,
-      env: { RESYNC_SECONDS: '3', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
+      env: { RESYNC_SECONDS: '3', SWEEP_SECONDS: '2', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
     });
     operator = started;
     await started.start();

@@ -28,7 +28,7 @@ import { OWNER_TAG } from '../../contract/identity.js';
 import { kinds } from '../../crds/index.js';
 import { searchAttributes } from '../../workflows/messages.js';
 import { AwsProxy } from '../support/aws-proxy.js';
-import { stackBinary } from '../support/binaries.js';
+import { helmBinary, stackBinary, temporalBinary } from '../support/binaries.js';
 import { awsCredentials, providerYaml } from '../support/harness.js';
 import { startStack, type LocalStack } from '../support/stack.js';
 
@@ -111,9 +111,9 @@ async function compileApp(directory: string): Promise<void> {
 }
 
 before(async () => {
-  helm = await stackBinary('helm');
+  helm = await helmBinary();
   kubectlPath = await stackBinary('kubectl');
-  temporalPath = await stackBinary('temporal');
+  temporalPath = await temporalBinary();
   // The official Temporal chart cannot be downloaded on these machines, and
   // helm refuses a chart whose dependency is missing from charts/ even when
   // its condition is off. A copy of the pinned temporal-1.6.0.tgz sits in

@@ -25,3 +25,4 @@ export async function stackBinary(name: string): Promise<string> {
 }
 
 export const temporalBinary = () => stackBinary('temporal');
+export const helmBinary = () => stackBinary('helm');

@@ -52,7 +52,7 @@ after(async () => {
 const topicArn = (name: string) => `arn:aws:sns:us-east-1:${ACCOUNT}:${name}`;
 const queueArn = (name: string) => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
 
-async function ready(resource: string, name: string, timeoutMs = 60_000): Promise<CustomObject> {
+async function ready(resource: string, name: string, timeoutMs = 90_000): Promise<CustomObject> {
   return h.until(`${resource}/${name} Ready`, async () => {
     const object = await h.get(resource, name);
     return object?.status?.ready === true && object.status.observedGeneration === object.metadata.generation ? object : null;
@@ -160,7 +160,8 @@ describe('SNS topics on the real stack', () => {
     const since = h.proxy.calls.length;
     const started = Date.now();
     await h.apply(await readFile(new URL('../../examples/sns-topic.yaml', import.meta.url), 'utf8'));
-    const notifications = await ready('snstopics', 'notifications');
+    // The first apply also waits for the provider and a freshly started worker.
+    const notifications = await ready('snstopics', 'notifications', 180_000);
     console.log(`apply to Ready (SNSTopic notifications, with its two queues): ${Date.now() - started} ms`);
     const orders = await ready('snstopics', 'order-events');
     const snsCalls = h.proxy.calls.slice(since).filter((call) => call.service === 'sns');

@@ -214,6 +214,21 @@ describe('the chart renders and the API server accepts it', () => {
     assert.ok(!objects.some((o) => o.metadata.name.includes('temporal-dev')), 'no dev server in production');
   });
 
+  test('NOTES.txt tells a production install what to apply next, and a dev install that it is not for production', async () => {
+    const notes = async (valuesFile: string) => {
+      const output = await helmRun(['install', release, chart, '-n', namespace, '--dry-run=client', '-f', path.join(chart, valuesFile)]);
+      return output.slice(output.indexOf('NOTES:'));
+    };
+    const production = await notes('values-production.yaml');
+    assert.match(production, /kubectl apply -f examples\/provider-local\.yaml/);
+    assert.match(production, /carries the IAM role arn:aws:iam::123456789012:role\/infra-operator \(IRSA\)/);
+    assert.match(production, /allowed for providers in: infra-operator\./);
+    assert.doesNotMatch(production, /NOT FOR PRODUCTION/);
+    const dev = await notes('values-dev.yaml');
+    assert.match(dev, /NOT FOR PRODUCTION/);
+    assert.match(dev, /port-forward svc\/infra-operator-temporal-dev 8233/);
+  });
+
   test('RBAC names exactly the kinds of crds/index.ts, each with its status', async () => {
     const objects = documents(await render('values.yaml'));
     const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === `${release}-worker`) as unknown as {

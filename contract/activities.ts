@@ -154,7 +154,12 @@ export interface KubeActivities {
 /** Activities that talk to AWS through the kind's handler. */
 export interface AwsActivities {
   observeResource(request: AwsRequest): Promise<Observation>;
-  createResource(request: AwsRequest): Promise<void>;
+  /**
+   * Creates the AWS resource. Answers what the create calls answered, as an
+   * observation, when that is the whole truth about the new resource (so no
+   * second look is needed); null when the workflow must observe it.
+   */
+  createResource(request: AwsRequest): Promise<Observation | null>;
   updateResource(request: AwsRequest, observed: Observation): Promise<void>;
   deleteResource(request: AwsRequest): Promise<DeleteOutcome>;
 }

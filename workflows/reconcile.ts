@@ -93,6 +93,8 @@ const MAX_MISSING_BACKOFF_SECONDS = 1800;
 const LAST_SYNC_MAX_AGE_SECONDS = 3600;
 /** Runs that began before status writes on unchanged resyncs stopped replay the old way. */
 const QUIET_RESYNC_PATCH = 'quiet-resync';
+/** Runs that began before create answered with the resource look at it again after creating it. */
+const CREATE_ANSWERS_PATCH = 'create-answers';
 
 /** True when `status` was last written more than `seconds` ago (or never). */
 function syncOlderThan(status: ResourceStatus | undefined, seconds: number): boolean {
@@ -339,8 +341,13 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       if (decision.action === Action.Create) {
         await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
         state.creating = true;
-        await aws.createResource(request(uid, resource));
-        observed = await look();
+        const created = await aws.createResource(request(uid, resource));
+        if (created && patched(CREATE_ANSWERS_PATCH)) {
+          noteObserved(created, inputs());
+          observed = created;
+        } else {
+          observed = await look();
+        }
         decision = decide({ ...inputs(), observed });
         await event(uid, 'Normal', 'Created', 'created the AWS resource');
       } else if (decision.action === Action.Update) {

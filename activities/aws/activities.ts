@@ -126,7 +126,14 @@ export function awsActivities(
         await keepConnectionSecret(clients, handler, context, request, observed);
         return { ...observed, location: locationOf(context, observed) };
       }),
-    createResource: (request) => run(request, (handler, context, desired) => handler.create(context, desired)),
+    createResource: (request) =>
+      run(request, async (handler, context, desired) => {
+        const created = (await handler.create(context, desired)) ?? null;
+        // The workflow skips its look at a resource create answered for, so
+        // the connection Secret is written here then.
+        if (created) await keepConnectionSecret(clients, handler, context, request, created);
+        return created;
+      }),
     updateResource: (request, observed) =>
       run(request, (handler, context, desired) => handler.update(context, desired, observed)),
     deleteResource: (request) => run(request, (handler, context, desired) => handler.delete(context, desired)),

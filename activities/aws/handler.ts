@@ -121,9 +121,12 @@ export interface ResourceHandler<Spec> {
   /**
    * Creates the AWS resource with `context.tags`. Must be safe to call again
    * after a crash: it finds what an earlier attempt created instead of making
-   * a second one.
+   * a second one. Returns the resource as its create calls left it, when
+   * they answered everything observe would read (differences empty, the
+   * same status fields): the workflow then skips the look that would only
+   * read it back. Returns nothing when AWS has yet to settle it.
    */
-  create(context: AwsContext, desired: Spec): Promise<void>;
+  create(context: AwsContext, desired: Spec): Promise<Observation | void>;
   /** Brings an existing resource in line with `desired`, fixing only what differs. */
   update(context: AwsContext, desired: Spec, observed: Observation): Promise<void>;
   /** Deletes the AWS resource and whatever it needs gone first. Idempotent. */

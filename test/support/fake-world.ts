@@ -31,6 +31,8 @@ export class FakeWorld {
   calls: string[] = [];
   /** Failures to throw, per activity name, consumed in order. */
   failures = new Map<string, Error[]>();
+  /** createResource answers with the new resource, as handlers whose create calls tell everything do. */
+  createAnswers = false;
 
   constructor(resource: Partial<LoadedResource> = {}) {
     this.resource = {
@@ -63,6 +65,20 @@ export class FakeWorld {
     if (error) throw error;
   }
 
+  /** The AWS resource as observe reads it. */
+  private observation(): Observation {
+    if (!this.aws.exists) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
+    return {
+      exists: true,
+      id: 'data',
+      upToDate: this.aws.differences.length === 0,
+      ready: this.aws.ready,
+      differences: [...this.aws.differences],
+      status: { arn: 'arn:aws:s3:::data' },
+      ...(this.aws.unmanaged ? { unmanaged: true } : {}),
+    };
+  }
+
   activities(): ReconcileActivities {
     return {
       loadResource: async () => {
@@ -93,20 +109,12 @@ export class FakeWorld {
       },
       observeResource: async (): Promise<Observation> => {
         this.enter('observeResource');
-        if (!this.aws.exists) return { exists: false, upToDate: false, ready: false, differences: [], status: {} };
-        return {
-          exists: true,
-          id: 'data',
-          upToDate: this.aws.differences.length === 0,
-          ready: this.aws.ready,
-          differences: [...this.aws.differences],
-          status: { arn: 'arn:aws:s3:::data' },
-          ...(this.aws.unmanaged ? { unmanaged: true } : {}),
-        };
+        return this.observation();
       },
       createResource: async () => {
         this.enter('createResource');
         this.aws = { exists: true, differences: [], ready: this.aws.ready };
+        return this.createAnswers ? this.observation() : null;
       },
       updateResource: async () => {
         this.enter('updateResource');

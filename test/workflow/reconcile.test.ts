@@ -102,6 +102,17 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('a create that answers with the resource is not looked at again', async () => {
+    const world = new FakeWorld();
+    world.createAnswers = true;
+    await scenario(world, { resyncSeconds: 3600 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      assert.equal(world.count('createResource'), 1);
+      assert.equal(world.count('observeResource'), 1, 'one look before creating, none after');
+      assert.equal(world.lastStatus?.arn, 'arn:aws:s3:::data');
+    });
+  });
+
   test('a spec change while waiting is applied at once, not at the next resync', async () => {
     const world = new FakeWorld();
     await scenario(world, { resyncSeconds: 3600 }, async (_handle, signalChange) => {

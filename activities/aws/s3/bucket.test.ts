@@ -6,6 +6,7 @@ import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import {
   bucketHandler,
+  bucketStatus,
   compareCorsRules,
   compareEncryption,
   compareLifecycleRules,
@@ -311,8 +312,15 @@ describe('create', () => {
 
   test('creates, tags right away, then writes every configured section', async () => {
     const context = stubContext(freshBucket(), { resource, tags: TAGS });
-    await bucketHandler.create(context, spec);
+    const created = await bucketHandler.create(context, spec);
     const names = context.commandNames();
+    // A new bucket holds nothing to read back but the public access flags the spec leaves alone.
+    assert.deepEqual(names.filter((name) => name.startsWith('Get')), ['GetBucketTaggingCommand', 'GetPublicAccessBlockCommand']);
+    assert.deepEqual(created && { id: created.id, upToDate: created.upToDate, status: created.status }, {
+      id: 'assets-bucket',
+      upToDate: true,
+      status: bucketStatus('assets-bucket', 'us-east-1'),
+    });
     assert.equal(names[0], 'CreateBucketCommand');
     assert.deepEqual(context.callsTo('CreateBucketCommand'), [{ Bucket: 'assets-bucket' }], 'no LocationConstraint in us-east-1');
     // The first write after CreateBucket is the tagging.

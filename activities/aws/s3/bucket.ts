@@ -376,7 +376,7 @@ async function readBucket(s3: S3Client, desired: BucketSpec): Promise<ObservedBu
     unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })), ERROR_CODES),
     desired.versioning ? s3.send(new GetBucketVersioningCommand({ Bucket })) : undefined,
     desired.encryption ? unlessNotFound(s3.send(new GetBucketEncryptionCommand({ Bucket })), ERROR_CODES) : undefined,
-    desired.publicAccessBlock ? unlessNotFound(s3.send(new GetPublicAccessBlockCommand({ Bucket })), ERROR_CODES) : undefined,
+    desired.publicAccessBlock ? readPublicAccessBlock(s3, Bucket) : undefined,
     desired.lifecycleRules ? unlessNotFound(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket })), ERROR_CODES) : undefined,
     desired.corsRules ? unlessNotFound(s3.send(new GetBucketCorsCommand({ Bucket })), ERROR_CODES) : undefined,
   ]);
@@ -396,18 +396,22 @@ async function readBucket(s3: S3Client, desired: BucketSpec): Promise<ObservedBu
         }
       : null;
   }
-  if (desired.publicAccessBlock) {
-    const config = publicAccessBlock?.PublicAccessBlockConfiguration ?? {};
-    observed.publicAccessBlock = {
-      blockPublicAcls: config.BlockPublicAcls ?? false,
-      ignorePublicAcls: config.IgnorePublicAcls ?? false,
-      blockPublicPolicy: config.BlockPublicPolicy ?? false,
-      restrictPublicBuckets: config.RestrictPublicBuckets ?? false,
-    };
-  }
+  if (publicAccessBlock) observed.publicAccessBlock = publicAccessBlock;
   if (desired.lifecycleRules) observed.lifecycleRules = (lifecycle?.Rules ?? []).map(lifecycleRuleFromAws);
   if (desired.corsRules) observed.corsRules = (cors?.CORSRules ?? []).map(corsRuleFromAws);
   return observed;
+}
+
+/** The bucket's public access flags; no configuration reads as all four false. */
+async function readPublicAccessBlock(s3: S3Client, Bucket: string): Promise<PublicAccessBlock> {
+  const answer = await unlessNotFound(s3.send(new GetPublicAccessBlockCommand({ Bucket })), ERROR_CODES);
+  const config = answer?.PublicAccessBlockConfiguration ?? {};
+  return {
+    blockPublicAcls: config.BlockPublicAcls ?? false,
+    ignorePublicAcls: config.IgnorePublicAcls ?? false,
+    blockPublicPolicy: config.BlockPublicPolicy ?? false,
+    restrictPublicBuckets: config.RestrictPublicBuckets ?? false,
+  };
 }
 
 async function writeTags(s3: S3Client, Bucket: string, tags: Record<string, string>): Promise<void> {
@@ -424,8 +428,13 @@ async function writeTags(s3: S3Client, Bucket: string, tags: Record<string, stri
  * an activity retry may hand it an old one.
  */
 async function reconcileSections(context: AwsContext, s3: S3Client, desired: BucketSpec): Promise<void> {
-  const Bucket = desired.bucketName;
   const observed = await readBucket(s3, desired);
+  await writeSections(context, s3, desired, observed);
+}
+
+/** Writes every section where `observed` differs from the spec, in compareBucket's order. */
+async function writeSections(context: AwsContext, s3: S3Client, desired: BucketSpec, observed: ObservedBucket): Promise<void> {
+  const Bucket = desired.bucketName;
   for (const { section } of compareBucket(desired, observed, context.tags)) {
     switch (section) {
       case 'tags':
@@ -584,6 +593,7 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
   async create(context, desired) {
     const s3 = context.client(S3Client);
     const Bucket = desired.bucketName;
+    let madeNow = true;
     try {
       await s3.send(
         new CreateBucketCommand({
@@ -598,6 +608,7 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
       // A retry after a crash finds the bucket the first attempt made. (In
       // us-east-1 S3 answers success instead; both end up here.)
       if (errorName(error) !== 'BucketAlreadyOwnedByYou') throw error;
+      madeNow = false;
     }
     // Tag before anything else so that a crash from here on leaves a bucket
     // the next observe recognises as ours. A bucket of this account that
@@ -607,7 +618,25 @@ export const bucketHandler: ResourceHandler<BucketSpec> = {
     const existing = await unlessNotFound(s3.send(new GetBucketTaggingCommand({ Bucket })), ERROR_CODES);
     assertNotOwnedByAnother(context, `bucket ${Bucket}`, Object.fromEntries((existing?.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
     await writeTags(s3, Bucket, context.tags);
-    await reconcileSections(context, s3, desired);
+    const status = bucketStatus(Bucket, context.region);
+    if (!madeNow || existing?.TagSet?.length) {
+      // An earlier attempt's bucket, configured part-way: write what differs.
+      await reconcileSections(context, s3, desired);
+      return present({ id: Bucket, differences: [], ready: true, status });
+    }
+    // Nothing but the tags is configured on a bucket just made, so there is
+    // nothing to read before writing each section the spec sets but the
+    // public access flags the spec leaves alone (AWS blocks all four on a
+    // new bucket).
+    const fresh: ObservedBucket = {
+      region: context.region,
+      tags: context.tags,
+      ...(desired.versioning ? { versioning: 'Unversioned' as const } : {}),
+      ...(desired.encryption ? { encryption: null } : {}),
+      ...(desired.publicAccessBlock ? { publicAccessBlock: await readPublicAccessBlock(s3, Bucket) } : {}),
+    };
+    await writeSections(context, s3, desired, fresh);
+    return present({ id: Bucket, differences: [], ready: true, status });
   },
 
   async update(context, desired) {

@@ -195,8 +195,15 @@ describe('compare', () => {
 describe('create', () => {
   test('creates with every attribute the spec sets, and the tags', async () => {
     const context = stubContext({ CreateQueueCommand: { QueueUrl: URL }, ListQueueTagsCommand: { Tags: TAGS } }, { resource, tags: TAGS });
-    await queueHandler.create(context, spec);
+    const created = await queueHandler.create(context, spec);
     assert.deepEqual(context.commandNames(), ['CreateQueueCommand', 'ListQueueTagsCommand'], 'the tags prove the queue is the one just made');
+    // What observe would read back, so the workflow need not read it back.
+    assert.deepEqual(created && { id: created.id, upToDate: created.upToDate, ready: created.ready, status: created.status }, {
+      id: URL,
+      upToDate: true,
+      ready: true,
+      status: { queueName: 'orders.fifo', queueURL: URL, queueARN: 'arn:aws:sqs:us-east-1:123456789012:orders.fifo', approximateNumberOfMessages: 0 },
+    });
     assert.deepEqual(context.callsTo('CreateQueueCommand'), [
       {
         QueueName: 'orders.fifo',

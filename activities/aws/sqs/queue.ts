@@ -20,6 +20,7 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import type { QueueSpec } from '../../../crds/kinds/sqs-queue.js';
+import { arnOf } from '../arn.js';
 import { errorName, isNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Observation, type ResourceHandler } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
@@ -280,6 +281,22 @@ async function reconcileQueue(context: AwsContext, sqs: SQSClient, desired: Queu
   if (remove.length) await sqs.send(new UntagQueueCommand({ QueueUrl: observed.url, TagKeys: remove }));
 }
 
+/**
+ * The queue CreateQueue made, as observe would read it: its attributes are
+ * the spec's and its tags, just read, are ours. Undefined when the URL does
+ * not name the account (no ARN to report): the workflow then looks itself.
+ */
+function createdQueue(context: AwsContext, desired: QueueSpec, url: string): Observation | undefined {
+  const account = /\/(\d{12})\/[^/]+$/.exec(url)?.[1];
+  if (!account) return undefined;
+  const observed: ObservedQueue = {
+    url,
+    attributes: { QueueArn: arnOf('sqs', context.region, account, desired.queueName) },
+    tags: context.tags,
+  };
+  return present({ id: url, differences: [], ready: true, status: queueStatus(desired.queueName, observed) });
+}
+
 /** The SQSQueue handler. */
 export const queueHandler: ResourceHandler<QueueSpec> = {
   kind: 'SQSQueue',
@@ -326,6 +343,7 @@ export const queueHandler: ResourceHandler<QueueSpec> = {
     const found = tags ?? observed?.tags ?? {};
     assertNotOwnedByAnother(context, `queue ${desired.queueName}`, found);
     if (ownership(context, found).unmanaged) throw alreadyExists(`queue ${desired.queueName}`, ADOPT_BY_NAME_HINT);
+    if (created) return createdQueue(context, desired, created);
     // Ours, with other attributes: an earlier attempt whose spec has changed since.
     if (observed) await reconcileQueue(context, sqs, desired, observed);
   },

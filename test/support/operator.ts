@@ -34,6 +34,8 @@ export class Operator {
   private readonly processes = new Map<OperatorProcess, ChildProcess>();
   /** OPERATOR_HTTP_PORT of each process as last started: free ports, so stacks side by side never collide. */
   private readonly httpPorts = new Map<OperatorProcess, number>();
+  /** TEMPORAL_METRICS_PORT of each process as last started (the worker serves the SDK's metrics there). */
+  private readonly temporalMetricsPorts = new Map<OperatorProcess, number>();
   /** Everything the processes printed, for failure messages and secret checks. */
   readonly output: string[] = [];
 
@@ -44,7 +46,13 @@ export class Operator {
       if (this.running(name)) continue;
       const httpPort = await freePort();
       this.httpPorts.set(name, httpPort);
-      const child = spawn(process.execPath, ['--import', 'tsx', `${name}/main.ts`], {
+      const temporalMetricsPort = await freePort();
+      this.temporalMetricsPorts.set(name, temporalMetricsPort);
+      // OPERATOR_DIST=<dir>: the compiled processes, as the container runs
+      // them (`node dist/worker/main.js`), for benchmarks of memory and CPU.
+      const compiled = process.env.OPERATOR_DIST;
+      const command = compiled ? [`${compiled}/${name}/main.js`] : ['--import', 'tsx', `${name}/main.ts`];
+      const child = spawn(process.execPath, command, {
         cwd: root,
         env: {
           ...process.env,
@@ -53,7 +61,7 @@ export class Operator {
           TASK_QUEUE: this.options.taskQueue,
           ...this.options.env,
           OPERATOR_HTTP_PORT: String(httpPort),
-          TEMPORAL_METRICS_PORT: String(await freePort()),
+          TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -77,6 +85,13 @@ export class Operator {
     const port = this.httpPorts.get(name);
     if (port === undefined) throw new Error(`${name} was never started`);
     return `http://127.0.0.1:${port}`;
+  }
+
+  /** The URL of the Temporal SDK's own metrics of a process. */
+  temporalMetricsURL(name: OperatorProcess): string {
+    const port = this.temporalMetricsPorts.get(name);
+    if (port === undefined) throw new Error(`${name} was never started`);
+    return `http://127.0.0.1:${port}/metrics`;
   }
 
   /** Another set of processes on the same cluster, Temporal and task queue (a second replica), with `env` added. */

@@ -110,13 +110,14 @@ export function awsActivities(
     request: AwsRequest,
     verb: (handler: RegisteredHandler, context: AwsContext, desired: JsonObject) => Promise<T>,
   ): Promise<T> {
-    const handler = handlerFor(request.ref.kind);
+    let handler: RegisteredHandler | undefined;
     let context: AwsContext | undefined;
     try {
+      handler = await handlerFor(request.ref.kind);
       context = await awsContextFor(clients, settings, request, heartbeat);
       return await verb(handler, context, request.spec);
     } catch (error) {
-      throw toFailure(error, handler.errorCodes, context);
+      throw toFailure(error, handler?.errorCodes, context);
     }
   }
   return {

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { kinds } from '../../crds/index.js';
 import { handledKinds, handlerFor } from './registry.js';
 
-test('every kind the operator serves has exactly one AWS handler, and every handler a kind', () => {
+test('every kind the operator serves has exactly one AWS handler, and every handler a kind', async () => {
   const served = kinds.map((definition) => definition.kind).sort();
   assert.deepEqual([...handledKinds()].sort(), served);
-  for (const kind of served) assert.equal(handlerFor(kind).kind, kind);
+  for (const kind of served) assert.equal((await handlerFor(kind)).kind, kind);
 });
 
-test('an unknown kind has no handler, and says so', () => {
-  assert.throws(() => handlerFor('Nope'), /no AWS handler for kind Nope/);
+test('an unknown kind has no handler, and says so', async () => {
+  await assert.rejects(handlerFor('Nope'), /no AWS handler for kind Nope/);
 });

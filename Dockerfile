@@ -7,10 +7,13 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx tsc -p tsconfig.json
+# The workflow code bundled once here, not by webpack in every worker at start.
+RUN node dist/worker/workflow-bundle.js /app/dist/workflows/index.js /app/dist/workflow-bundle.js
 
 FROM node:20.19-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist

@@ -142,25 +142,6 @@ export function sweepIntervals(
   });
 }
 
-/**
- * The drift sweep's interval for each kind: SWEEP_SECONDS_<Kind>
- * (SWEEP_SECONDS_S3Bucket=900, say) where set, else `sweepSeconds`.
- */
-export function sweepIntervals(
-  kinds: readonly string[],
-  sweepSeconds: number,
-  env: Record<string, string | undefined> = process.env,
-): Array<{ kind: string; seconds: number }> {
-  return kinds.map((kind) => {
-    const name = `SWEEP_SECONDS_${kind}`;
-    const raw = env[name];
-    if (raw === undefined || raw === '') return { kind, seconds: sweepSeconds };
-    const seconds = Number(raw);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-    return { kind, seconds };
-  });
-}
-
 export interface OperatorConfig {
   temporalAddress: string;
   temporalNamespace: string;
@@ -174,16 +155,6 @@ export interface OperatorConfig {
   maxConcurrentWorkflowTasks: number;
   watchdogSeconds: number;
   relistSeconds: number;
-  /** SWEEP_SECONDS (300): how often the drift sweep judges each kind; SWEEP_SECONDS_<Kind> overrides it per kind (see sweepIntervals). */
-  sweepSeconds: number;
-  /**
-   * SAFETY_RESYNC_SECONDS (86400): how long a Ready, in-sync resource waits
-   * for its own next look when the drift sweep covers its kind (a safety
-   * net); RESYNC_SECONDS stays the cap of its backoffs while not in sync.
-   */
-  safetyResyncSeconds: number;
-  /** SWEEP_CONCURRENCY (8): per-resource observes, and signals, a sweep of one kind has in flight at once. */
-  sweepConcurrency: number;
   /** SWEEP_SECONDS (300): how often the drift sweep judges each kind; SWEEP_SECONDS_<Kind> overrides it per kind (see sweepIntervals). */
   sweepSeconds: number;
   /**
@@ -215,6 +186,8 @@ export interface OperatorConfig {
   leaseName: string;
   /** POD_NAMESPACE (default): where the operator runs. */
   podNamespace: string;
+  /** WORKFLOW_BUNDLE_PATH: workflow code bundled ahead; unset, the worker bundles it at start in a child process. */
+  workflowBundlePath?: string;
 }
 
 export function loadConfig(processName: OperatorProcessName = 'worker'): OperatorConfig {
@@ -236,9 +209,6 @@ export function loadConfig(processName: OperatorProcessName = 'worker'): Operato
     sweepSeconds: number('SWEEP_SECONDS', 300),
     safetyResyncSeconds: number('SAFETY_RESYNC_SECONDS', 86400),
     sweepConcurrency: number('SWEEP_CONCURRENCY', 8),
-    sweepSeconds: number('SWEEP_SECONDS', 300),
-    safetyResyncSeconds: number('SAFETY_RESYNC_SECONDS', 86400),
-    sweepConcurrency: number('SWEEP_CONCURRENCY', 8),
     ...(process.env.CLUSTER_ID ? { clusterID: process.env.CLUSTER_ID } : {}),
     ambientCredentialNamespaces: parseAmbientCredentialNamespaces(
       process.env.AMBIENT_CREDENTIAL_NAMESPACES,
@@ -249,5 +219,6 @@ export function loadConfig(processName: OperatorProcessName = 'worker'): Operato
     leaderElection: leaderElection === 'true',
     leaseName: process.env.LEASE_NAME?.trim() || 'infra-operator-watcher',
     podNamespace: process.env.POD_NAMESPACE?.trim() || 'default',
+    ...(process.env.WORKFLOW_BUNDLE_PATH?.trim() ? { workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH.trim() } : {}),
   };
 }

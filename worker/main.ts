@@ -20,6 +20,7 @@ import { instrumentKubeClients } from '../process/metrics.js';
 import { temporalConnectionOptions } from '../process/temporal-connection.js';
 import { activityMetrics } from './activity-metrics.js';
 import { ensureSearchAttributes } from './search-attributes.js';
+import { workflowBundle } from './workflow-bundle.js';
 
 const config = loadConfig('worker');
 // Before anything makes the SDK's default Runtime: its logs become our JSON
@@ -62,7 +63,7 @@ worker = await Worker.create({
   connection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
-  workflowsPath,
+  workflowBundle: await workflowBundle(workflowsPath, config.workflowBundlePath),
   activities: {
     // The sweep covers every kind with a handler, so each may sleep on the safety net once in sync.
     ...createActivities(clients, awsSettings, { safetyResyncSeconds: config.safetyResyncSeconds }),

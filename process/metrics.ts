@@ -48,15 +48,15 @@ export const leaderTransitions = new Counter({
 });
 
 /**
- * Worker: passes of reconcile workflows over a live resource, counted at
- * each observation of AWS, by what it found: in_sync, out_of_sync,
- * provisioning, absent, not_ours, or the failure (waiting, terminal,
- * retryable). A pass that creates or updates observes twice, so it counts
- * twice: once for what it found, once for what it left.
+ * Worker: the AWS steps of reconcile passes over live resources, by kind
+ * and outcome: what an observation found (in_sync, out_of_sync,
+ * provisioning, absent, not_ours), what a change did (created, updated),
+ * or why a step failed (waiting for a provider or dependency, terminal,
+ * retryable). A pass that changes nothing is one observation.
  */
 export const reconciles = new Counter({
   name: 'infra_operator_reconciles_total',
-  help: 'Observations of AWS made by reconcile passes of live resources, by kind and outcome',
+  help: 'AWS steps of reconcile passes over live resources, by kind and outcome (in_sync, out_of_sync, provisioning, absent, not_ours, created, updated, waiting, terminal, retryable)',
   labelNames: ['kind', 'outcome'] as const,
   registers: [registry],
 });

@@ -49,7 +49,7 @@ export interface LeaseOptions {
   durationMs?: number;
   /** How often the holder renews: 5 s. */
   renewMs?: number;
-  /** How often a standby tries: 2 s. */
+  /** How often a standby tries: 1 s. */
   retryMs?: number;
   /** A holder that has not renewed for this long stops leading: 10 s. */
   renewDeadlineMs?: number;
@@ -114,7 +114,7 @@ export class LeaderElection {
   ) {
     this.durationMs = options.durationMs ?? 15_000;
     this.renewMs = options.renewMs ?? 5_000;
-    this.retryMs = options.retryMs ?? 2_000;
+    this.retryMs = options.retryMs ?? 1_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
     if (!(this.renewMs < this.renewDeadlineMs && this.renewDeadlineMs < this.durationMs)) {
       throw new Error(`lease timings must satisfy renew (${this.renewMs} ms) < renew deadline (${this.renewDeadlineMs} ms) < duration (${this.durationMs} ms)`);
@@ -130,7 +130,7 @@ export class LeaderElection {
     while (!this.stopping) {
       let held: boolean;
       try {
-        held = await this.tryAcquireOrRenew();
+        held = await this.withinDeadline(this.tryAcquireOrRenew());
         this.reachable = true;
       } catch (error) {
         this.reachable = false;
@@ -169,6 +169,23 @@ export class LeaderElection {
       log.info('lease released', { lease: this.leaseName() });
     } catch (error) {
       log.warn('lease not released; a standby takes over when it runs out', { lease: this.leaseName(), error: String(error) });
+    }
+  }
+
+  /**
+   * An API server that takes a request and never answers must not keep a
+   * leader leading past its renew deadline: each attempt gets what is left
+   * of it after one renew interval.
+   */
+  private async withinDeadline<T>(attempt: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the API server did not answer in time')), this.renewDeadlineMs - this.renewMs);
+    });
+    try {
+      return await Promise.race([attempt, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -2,7 +2,8 @@
  * The worker's reconcile metrics, derived from what its activities are
  * asked and answer (an activity interceptor), so that no workflow code
  * counts anything and a replay counts nothing twice:
- * - observeResource of a live resource → infra_operator_reconciles_total;
+ * - observeResource, createResource and updateResource of a live resource
+ *   → infra_operator_reconciles_total;
  * - patchStatus → apply-to-Ready time (a Ready status for a generation not
  *   yet seen Ready), time spent in each waiting phase and reason (observed
  *   when the status leaves it), terminal errors (a Terminal condition with
@@ -149,12 +150,20 @@ export async function observeApplyToReady(clients: KubeClients, ref: ObjectRef, 
   if (applied !== undefined) applyToReady.observe({ kind: ref.kind }, Math.max(0, (now - applied) / 1000));
 }
 
+/** The AWS activities of a live pass, and the outcome each one's answer means. */
+const RECONCILE_OUTCOMES: Readonly<Record<string, (result: unknown) => string>> = {
+  observeResource: (result) => observationOutcome(result as Observation),
+  createResource: () => 'created',
+  updateResource: () => 'updated',
+};
+
 /** The worker's activity interceptor that keeps the metrics above. */
 export function activityMetrics(clients: KubeClients, statuses: StatusMetrics = new StatusMetrics()): ActivityInterceptorsFactory {
   async function after(activityType: string, args: unknown[], result: unknown): Promise<void> {
-    if (activityType === 'observeResource') {
+    const outcome = RECONCILE_OUTCOMES[activityType];
+    if (outcome) {
       const request = args[0] as AwsRequest;
-      if (!request.deleting) reconciles.inc({ kind: request.ref.kind, outcome: observationOutcome(result as Observation) });
+      if (!request.deleting) reconciles.inc({ kind: request.ref.kind, outcome: outcome(result) });
     } else if (activityType === 'patchStatus') {
       const [ref, uid, status] = args as [ObjectRef, string, ResourceStatus];
       if (statuses.written(ref, uid, status).cameReady) await observeApplyToReady(clients, ref, uid, status);
@@ -172,7 +181,7 @@ export function activityMetrics(clients: KubeClients, statuses: StatusMetrics = 
           result = await next(input);
         } catch (error) {
           const request = input.args[0] as AwsRequest | undefined;
-          if (activityType === 'observeResource' && request && !request.deleting) {
+          if (RECONCILE_OUTCOMES[activityType] && request && !request.deleting) {
             reconciles.inc({ kind: request.ref.kind, outcome: failureOutcome(error) });
           }
           throw error;

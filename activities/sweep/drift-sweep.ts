@@ -176,7 +176,6 @@ function isWait(error: unknown): boolean {
 export async function sweepKind(options: SweepOptions, kind: string): Promise<SweepReport> {
   const heartbeat = options.heartbeat ?? (() => Context.current().heartbeat());
   const definition = kindDefinition(kind);
-  const handler: RegisteredHandler = handlerFor(kind);
   const listed = (await options.clients.custom.listClusterCustomObject({
     group: API_GROUP,
     version: API_VERSION,
@@ -185,6 +184,9 @@ export async function sweepKind(options: SweepOptions, kind: string): Promise<Sw
   const items = listed.items ?? [];
   const candidates = items.map((item) => candidateOf(definition, item)).filter((candidate) => candidate !== undefined);
   const report: SweepReport = { kind, resources: items.length, checked: 0, woken: 0, failed: 0, reads: 0 };
+  // Loaded only for a kind in use: a handler module brings its SDK client, tens of MiB.
+  if (!candidates.length) return report;
+  const handler: RegisteredHandler = await handlerFor(kind);
 
   const groups = new Map<string, Candidate[]>();
   for (const candidate of candidates) {

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type Static } from '@sinclair/typebox';
 import { ageColumn, defineKind, phaseColumn, providerReference, readyColumn, reasonColumn } from '../kind.js';
 import {
   ConnectionSecretRef,
@@ -17,11 +17,35 @@ export const MAX_LOCAL_INDEXES = 5;
 
 const AttributeName = Type.String({ minLength: 1, maxLength: 255, description: 'attribute name, 1-255 characters' });
 
+/** The scalar types of a key attribute. */
+export const KEY_TYPES = ['S', 'N', 'B'] as const;
+
+// kubectl reads YAML 1.1, where an unquoted N is the boolean false, and the
+// guide writes `type: N` unquoted. So the field takes that false too (and
+// the handler reads it as N): a plain string schema would refuse the
+// guide's manifests. Structural schemas allow an untyped leaf only with
+// x-kubernetes-preserve-unknown-fields, and the API server cannot compile a
+// CEL rule on one; so the worker's schema check (this registered kind)
+// refuses any other value as InvalidSpec, before any AWS call.
+TypeRegistry.Set('DynamoDBKeyType', (_schema, value) => value === false || (typeof value === 'string' && (KEY_TYPES as readonly string[]).includes(value)));
+
+/** S, N or B; `false` is how kubectl delivers an unquoted N, and means N. */
+export const KeyType = Type.Unsafe<(typeof KEY_TYPES)[number] | false>({
+  [Kind]: 'DynamoDBKeyType',
+  'x-kubernetes-preserve-unknown-fields': true,
+  description: 'S (string), N (number) or B (binary). An unquoted N, which YAML 1.1 (kubectl) reads as false, is taken as N',
+});
+
+/** The key type a spec means: an unquoted N arrives as false. */
+export function keyType(type: (typeof KEY_TYPES)[number] | false): (typeof KEY_TYPES)[number] {
+  return type === false ? 'N' : type;
+}
+
 /** A key attribute: its name and scalar type. The table's attribute definitions are derived from these. */
 export const KeyAttribute = Type.Object(
   {
     name: AttributeName,
-    type: StringEnum(['S', 'N', 'B'] as const, { description: 'S (string), N (number) or B (binary)' }),
+    type: KeyType,
   },
   { description: 'a key attribute, name and type; the attribute definitions AWS needs are derived from the keys of the table and its indexes' },
 );

@@ -102,6 +102,10 @@ describe('create', () => {
     assert.equal(input.SSESpecification, undefined, 'AWS-owned keys are the default and need no SSESpecification');
   });
 
+  test('an unquoted N, which kubectl delivers as false, is N', () => {
+    assert.deepEqual(attributeDefinitions([{ where: 'rangeKey', key: { name: 'price', type: false } }]), [{ AttributeName: 'price', AttributeType: 'N' }]);
+  });
+
   test('one attribute with two types is an InvalidSpec naming both places', () => {
     assert.throws(
       () => attributeDefinitions([{ where: 'hashKey', key: { name: 'id', type: 'S' } }, { where: 'globalSecondaryIndexes[ByID].hashKey', key: { name: 'id', type: 'N' } }]),

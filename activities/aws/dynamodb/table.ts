@@ -41,7 +41,7 @@ import {
   type TableDescription,
   type UpdateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { GlobalSecondaryIndex, KeyAttribute, Projection, TableSpec } from '../../../crds/kinds/dynamodb-table.js';
+import { keyType, type GlobalSecondaryIndex, type KeyAttribute, type Projection, type TableSpec } from '../../../crds/kinds/dynamodb-table.js';
 import { INVALID_SPEC, errorName, isNotFound, unlessNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Lifecycle, type Observation, type ResourceHandler } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
@@ -108,15 +108,16 @@ function awsProjection(projection: Projection): AwsProjection {
  * One name with two types is a spec AWS would refuse: InvalidSpec.
  */
 export function attributeDefinitions(keys: Array<{ where: string; key: KeyAttribute }>): AttributeDefinition[] {
-  const types = new Map<string, { type: string; where: string }>();
+  const types = new Map<string, { type: ReturnType<typeof keyType>; where: string }>();
   for (const { where, key } of keys) {
     const seen = types.get(key.name);
-    if (seen && seen.type !== key.type) {
-      throw invalidSpec(`attribute ${key.name} is ${seen.type} in ${seen.where} and ${key.type} in ${where}: give every key of that name one type`);
+    const type = keyType(key.type);
+    if (seen && seen.type !== type) {
+      throw invalidSpec(`attribute ${key.name} is ${seen.type} in ${seen.where} and ${type} in ${where}: give every key of that name one type`);
     }
-    if (!seen) types.set(key.name, { type: key.type, where });
+    if (!seen) types.set(key.name, { type, where });
   }
-  return [...types].map(([name, { type }]) => ({ AttributeName: name, AttributeType: type as KeyAttribute['type'] }));
+  return [...types].map(([name, { type }]) => ({ AttributeName: name, AttributeType: type }));
 }
 
 function tableKeys(desired: TableSpec): Array<{ where: string; key: KeyAttribute }> {
@@ -199,7 +200,7 @@ function describeKeys(table: TableDescription, schema: KeySchemaElement[] | unde
 }
 
 function describeDesiredKeys(hashKey: KeyAttribute, rangeKey?: KeyAttribute): string {
-  return [hashKey, ...(rangeKey ? [rangeKey] : [])].map((key) => `${key.name}(${key.type})`).join(', ');
+  return [hashKey, ...(rangeKey ? [rangeKey] : [])].map((key) => `${key.name}(${keyType(key.type)})`).join(', ');
 }
 
 function describeProjection(projection: AwsProjection | undefined): string {

@@ -25,6 +25,7 @@ import { parseAllDocuments } from 'yaml';
 import { OWNER_TAG } from '../../contract/identity.js';
 import { finalSnapshotIdentifier, PASSWORD_VERSION_TAG } from '../../activities/aws/rds/instance.js';
 import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
+import { historyText } from '../support/history-text.js';
 import { slowState, type SlowStateOptions } from '../support/slow-state.js';
 
 const WAIT_MS = 90_000;
@@ -127,17 +128,6 @@ function modifyCalls(since: number): string[] {
   return h.proxy.calls.slice(since).filter((call) => call.operation === 'ModifyDBInstance').map((call) => call.body.toString('utf8'));
 }
 
-/**
- * Every string and payload of a history, payload bytes decoded as UTF-8 (as
- * the JSON converter wrote them); JSON.stringify would show them as base64,
- * where a search for the plain value finds nothing.
- */
-function historyText(value: unknown, out: string[] = []): string {
-  if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
-  else if (typeof value === 'string') out.push(value);
-  else if (value !== null && typeof value === 'object') for (const inner of Object.values(value)) historyText(inner, out);
-  return out.join('\n');
-}
 
 /** The guide's manifests of one kind from an example file, Secrets left out (the test writes its own). */
 async function exampleResources(file: string): Promise<Array<{ kind: string; name: string; text: string }>> {

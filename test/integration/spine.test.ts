@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { OWNER_TAG } from '../../contract/identity.js';
+import { historyText } from '../support/history-text.js';
 import { awsCredentials, providerName, readyCondition, startHarness, type CustomObject, type Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -81,14 +82,6 @@ async function queueAttributes(queueName: string): Promise<Record<string, string
   return (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }))).Attributes ?? {};
 }
 
-/** Every string and every payload (decoded) in a history, as one text to search. */
-function historyText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (Array.isArray(value)) return value.map(historyText).join('\n');
-  if (value && typeof value === 'object') return Object.values(value).map(historyText).join('\n');
-  return '';
-}
 
 describe('spine on the real stack', () => {
   test('the provider validates its credentials with STS and reports the account', async () => {

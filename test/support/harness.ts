@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AwsProxy, type ProxyCall } from './aws-proxy.js';
 import { stackBinary } from './binaries.js';
 import { Operator } from './operator.js';
-import { startStack, type LocalStack } from './stack.js';
+import { startStack, type LocalStack, type StartStackOptions } from './stack.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -131,8 +131,11 @@ spec:
 `;
 }
 
-export async function startHarness(operatorEnv: Record<string, string> = {}): Promise<Harness> {
-  const stack = await startStack();
+export async function startHarness(
+  operatorEnv: Record<string, string> = {},
+  stackOptions: StartStackOptions = {},
+): Promise<Harness> {
+  const stack = await startStack(stackOptions);
   const kubectlPath = await stackBinary('kubectl');
   const secretAccessKey = `integration-secret-${randomUUID()}`;
   const proxy = new AwsProxy(stack.awsEndpoint);

@@ -35,6 +35,8 @@ export interface LocalStack {
    * Spread it into a child process's env to point it at this stack.
    */
   readonly env: Readonly<Record<string, string>>;
+  /** The Temporal web UI, when the stack was started with `temporalUi`. */
+  readonly temporalUiUrl?: string;
   /** Stops every component and deletes the state dir. Safe to call twice. */
   stop(): Promise<void>;
   /** Stops one component; its data (e.g. temporal.db) stays for a restart. */
@@ -46,6 +48,8 @@ export interface LocalStack {
 export interface StartStackOptions {
   /** Components to start; default all. Starting kube also starts etcd. */
   readonly components?: readonly StackComponent[];
+  /** Serve the Temporal web UI on a free port (tests run the dev server headless otherwise). */
+  readonly temporalUi?: boolean;
 }
 
 const OUTPUT_TAIL_CHARS = 8000;
@@ -167,12 +171,20 @@ export async function startStack(options: StartStackOptions = {}): Promise<Local
 
 async function startStackOnce(options: StartStackOptions): Promise<LocalStack> {
   const components = options.components ?? STACK_COMPONENTS;
-  const [etcd, etcdPeer, kube, temporal, moto] = (await freePorts(5)) as [number, number, number, number, number];
+  // One call for all ports, so the UI's cannot be one of the others.
+  const [etcd, etcdPeer, kube, temporal, moto, uiPort] = (await freePorts(options.temporalUi ? 6 : 5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number | undefined,
+  ];
   const ports: StackPorts = { etcd, etcdPeer, kube, temporal, moto };
 
   const scriptEnv: NodeJS.ProcessEnv = {
     ...process.env,
-    HEADLESS: '1',
+    ...(uiPort ? { HEADLESS: '0', TEMPORAL_UI_PORT: String(uiPort) } : { HEADLESS: '1' }),
     ETCD_PORT: String(ports.etcd),
     ETCD_PEER_PORT: String(ports.etcdPeer),
     KUBE_PORT: String(ports.kube),
@@ -232,6 +244,7 @@ async function startStackOnce(options: StartStackOptions): Promise<LocalStack> {
     awsEndpoint,
     ports,
     env,
+    ...(uiPort ? { temporalUiUrl: `http://127.0.0.1:${uiPort}` } : {}),
     stop,
     stopComponent: async (name: StackComponent): Promise<void> => {
       if (stopped) throw new Error('stack already stopped');

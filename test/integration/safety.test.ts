@@ -348,12 +348,13 @@ describe('safe by default, on the real stack', () => {
       assert.equal(vpcTags(owned.find((v) => v.VpcId === idB))[CLUSTER_TAG], b.clusterID);
 
       // Neither takes the other's VPC for a duplicate of its own: let both
-      // pass several drift checks. Each looks its VPC up by its recorded ID,
-      // so the calls naming each ID count each cluster's passes.
+      // pass several drift checks. Each cluster's drift sweep lists the VPCs
+      // carrying its own cluster tag, so the calls naming each cluster's ID
+      // count its passes.
       const since = h.proxy.calls.length;
-      const looksAt = (id: string) =>
-        h.proxy.calls.slice(since).filter((call) => call.operation === 'DescribeVpcs' && call.body.toString('utf8').includes(id)).length;
-      await h.until('three drift checks of app-vpc in each cluster', async () => looksAt(idA) >= 3 && looksAt(idB) >= 3, WAIT_MS);
+      const sweepsOf = (clusterID: string) =>
+        h.proxy.calls.slice(since).filter((call) => call.operation === 'DescribeVpcs' && call.body.toString('utf8').includes(clusterID)).length;
+      await h.until('three drift sweeps of app-vpc in each cluster', async () => sweepsOf(clusterA) >= 3 && sweepsOf(b.clusterID) >= 3, WAIT_MS);
       assert.ok(h.proxy.count('DescribeVpcs', since) >= 6, 'both clusters looked at AWS meanwhile');
       assert.equal(h.proxy.count('DeleteVpc', since), 0, 'no VPC was deleted as a duplicate');
       assert.ok(await vpcByID(idA), `cluster A's VPC ${idA} still exists`);

@@ -52,7 +52,7 @@ before(async () => {
   h = await startHarness({}, { temporalUi: true });
   assert.ok(h.stack.temporalUiUrl, 'the stack was asked for its UI');
   await mkdir(artifacts, { recursive: true });
-});
+}, { timeout: 600_000 });
 
 after(async () => {
   await browser?.close();

@@ -93,6 +93,8 @@ const MAX_MISSING_BACKOFF_SECONDS = 1800;
 const LAST_SYNC_MAX_AGE_SECONDS = 3600;
 /** Runs that began before status writes on unchanged resyncs stopped replay the old way. */
 const QUIET_RESYNC_PATCH = 'quiet-resync';
+/** Runs that began before an Event marked a wait moving to another dependency post none for it. */
+const WAIT_EVENTS_PATCH = 'wait-moved-on-event';
 /** Runs that began before create answered with the resource look at it again after creating it. */
 const CREATE_ANSWERS_PATCH = 'create-answers';
 
@@ -287,7 +289,15 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     const status = buildStatus(previous, withStanding, new Date().toISOString());
     const before = previous?.conditions.find((c) => c.type === 'Ready');
     const writes: Array<Promise<void>> = [];
-    if (!before || before.reason !== outcome.reason || before.status !== (status.ready ? 'True' : 'False')) {
+    // A wait that moves on to another dependency (same reason, another
+    // message naming it) is a transition a person follows too.
+    const waitMovedOn = outcome.phase === Phase.Waiting && before?.reason === outcome.reason && before.message !== outcome.message;
+    if (
+      !before ||
+      before.reason !== outcome.reason ||
+      before.status !== (status.ready ? 'True' : 'False') ||
+      (waitMovedOn && patched(WAIT_EVENTS_PATCH))
+    ) {
       const warning = outcome.phase === Phase.Error;
       writes.push(event(uid, warning ? 'Warning' : 'Normal', outcome.reason, outcome.message));
     }

@@ -184,6 +184,21 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('a wait that moves on to another dependency is an Event; the same wait again is none', async () => {
+    const world = new FakeWorld();
+    world.failNext(
+      'observeResource',
+      ...['waiting for VPC default/a to be Ready', 'waiting for VPC default/a to be Ready', 'waiting for Subnet default/b to be Ready'].map(
+        (message) => providerNotReady(message),
+      ),
+    );
+    await scenario(world, { resyncSeconds: 3600 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'), 20_000);
+      const waits = world.events.filter((event) => event.reason === 'ProviderNotReady').map((event) => event.message);
+      assert.deepEqual(waits, ['waiting for VPC default/a to be Ready', 'waiting for Subnet default/b to be Ready']);
+    });
+  });
+
   test('a resource waits for its provider and proceeds as soon as it is told the provider changed', async () => {
     const world = new FakeWorld();
     world.failNext(

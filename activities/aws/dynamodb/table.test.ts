@@ -4,10 +4,10 @@ import type { TableDescription } from '@aws-sdk/client-dynamodb';
 import type { TableSpec } from '../../../crds/kinds/dynamodb-table.js';
 import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, INVALID_SPEC, classifyAwsError } from '../errors.js';
+import { IMMUTABLE_FIELD_CHANGED } from '../difference.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import {
   DELETION_PROTECTED,
-  IMMUTABLE_FIELD_CHANGED,
   attributeDefinitions,
   compareEncryption,
   compareTable,

@@ -45,9 +45,9 @@ import { keyType, type GlobalSecondaryIndex, type KeyAttribute, type Projection,
 import { INVALID_SPEC, errorName, isNotFound, unlessNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Lifecycle, type Observation, type ResourceHandler } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
+import { IMMUTABLE_FIELD_CHANGED, formatDifference, immutableFieldError, type Difference } from '../difference.js';
 
 /** Error name of a table AWS differs from in what cannot change (keys, local indexes). */
-export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
 /** Error name of a deletion AWS would refuse: the table has deletion protection on. */
 export const DELETION_PROTECTED = 'DeletionProtected';
 
@@ -71,17 +71,6 @@ export interface ObservedTable {
   timeToLive?: { status: string; attributeName?: string };
 }
 
-/** One field that differs; reads as `billingMode: PROVISIONED -> PAY_PER_REQUEST`. */
-export interface Difference {
-  field: string;
-  detail: string;
-  /** Fixed at creation: update cannot change it. */
-  immutable?: boolean;
-}
-
-export function formatDifference(difference: Difference): string {
-  return `${difference.field}: ${difference.detail}${difference.immutable ? ' (immutable: create a new resource to change it)' : ''}`;
-}
 
 // ---------------------------------------------------------------------------
 // Mapping: spec -> AWS. Pure.
@@ -510,15 +499,6 @@ export function nextTableStep(desired: TableSpec, table: TableDescription): Tabl
   return undefined;
 }
 
-/** The error update throws when keys or local indexes differ; terminal, so it waits for a spec change. */
-export function immutableFieldError(tableName: string, differences: Difference[]): Error | undefined {
-  const fixed = differences.filter((difference) => difference.immutable);
-  if (!fixed.length) return undefined;
-  const list = fixed.map((difference) => `${difference.field} ${difference.detail}`).join(', ');
-  return Object.assign(new Error(`table ${tableName} differs in fields fixed at creation (${list}): create a new resource to change them`), {
-    name: IMMUTABLE_FIELD_CHANGED,
-  });
-}
 
 // ---------------------------------------------------------------------------
 // AWS calls.
@@ -574,7 +554,7 @@ async function readTable(dynamodb: DynamoDBClient, desired: TableSpec, table: Ta
  * calls update again once AWS is done.
  */
 async function reconcileTable(context: AwsContext, dynamodb: DynamoDBClient, desired: TableSpec, observed: ObservedTable): Promise<void> {
-  const error = immutableFieldError(desired.tableName, compareTable(desired, observed, context.tags));
+  const error = immutableFieldError(`table ${desired.tableName}`, compareTable(desired, observed, context.tags));
   if (error) throw error;
   const { table } = observed;
   const ResourceArn = table.TableArn ?? '';

@@ -12,6 +12,7 @@ import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { INVALID_SPEC, unlessNotFound, type ErrorCodes } from '../errors.js';
 import type { AwsContext, BulkItem, BulkObservation, Observation } from '../handler.js';
 import { isOurs, tagChanges, type Tags } from '../tags.js';
+import type { Difference } from '../difference.js';
 
 /**
  * Filter that finds the AWS resources carrying this custom resource's owner
@@ -219,35 +220,9 @@ export const EC2_ERROR_CODES = {
   ],
 } as const;
 
-/** Error name of an immutable field that differs in AWS; only a new resource can fix it. */
-export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
-
-/** One field that differs; reads as `enableDnsHostnames: false -> true`. */
-export interface Difference {
-  field: string;
-  detail: string;
-  /** Fixed at creation: update cannot change it. */
-  immutable?: boolean;
-}
-
-/** Readable form of a difference, as it appears in conditions and events. */
-export function formatDifference(difference: Difference): string {
-  return `${difference.field}: ${difference.detail}${difference.immutable ? ' (immutable: create a new resource to change it)' : ''}`;
-}
-
 /** Other resources carrying this resource's owner tag, as a difference; update deletes them. */
 export function duplicatesDifference(ids: string[]): Difference[] {
   return ids.length ? [{ field: 'duplicates', detail: `${ids.join(', ')} also carry this resource's owner tag` }] : [];
-}
-
-/** The error update throws when an immutable field differs; terminal, so it waits for a spec change. */
-export function immutableFieldError(resourceId: string, differences: Difference[]): Error | undefined {
-  const fixed = differences.filter((difference) => difference.immutable);
-  if (!fixed.length) return undefined;
-  const list = fixed.map((difference) => `${difference.field} ${difference.detail}`).join(', ');
-  return Object.assign(new Error(`${resourceId} differs in immutable fields (${list}): create a new resource to change them`), {
-    name: IMMUTABLE_FIELD_CHANGED,
-  });
 }
 
 /**

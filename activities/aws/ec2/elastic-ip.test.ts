@@ -8,7 +8,7 @@ import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { addressStatus, compareAddress, elasticIpHandler, observedAddress, releaseInput } from './elastic-ip.js';
-import { formatDifference } from './common.js';
+import { formatDifference } from '../difference.js';
 
 const OWNER = 'ElasticIP/default/nat-eip';
 const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };

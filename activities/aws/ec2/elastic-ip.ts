@@ -29,20 +29,17 @@ import { absent, present, type AwsContext, type DeleteOutcome, type Observation,
 import { compareTags, ownership, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
   findOwned,
-  formatDifference,
-  immutableFieldError,
   reconcileTags,
   tagMap,
   tagSpecifications,
   untilVisible,
   observeListed,
-  type Difference,
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { type Difference, formatDifference, IMMUTABLE_FIELD_CHANGED, immutableFieldError } from '../difference.js';
 
 /**
  * ReleaseAddress's answers for an address that is still associated:

@@ -14,7 +14,7 @@ import {
   internetGatewayHandler,
   observedGateway,
 } from './internet-gateway.js';
-import { formatDifference } from './common.js';
+import { formatDifference } from '../difference.js';
 
 const OWNER = 'InternetGateway/default/app-igw';
 const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };

@@ -29,7 +29,6 @@ import {
   EC2_ERROR_CODES,
   duplicatesDifference,
   findOwned,
-  formatDifference,
   reconcileTags,
   resolveVpcID,
   tagMap,
@@ -37,10 +36,10 @@ import {
   untilVisible,
   everyPage,
   observeListed,
-  type Difference,
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { type Difference, formatDifference } from '../difference.js';
 
 /** DetachInternetGateway's answer when the gateway is not (or no longer) attached to that VPC. */
 const NOT_ATTACHED = 'Gateway.NotAttached';

@@ -43,7 +43,6 @@ import {
   duplicatesDifference,
   everyPage,
   findOwned,
-  formatDifference,
   idOrReference,
   ownerFilter,
   reconcileTags,
@@ -53,6 +52,7 @@ import {
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { formatDifference } from '../difference.js';
 
 /** Error name update throws for a gateway AWS reports as failed; terminal. */
 export const NAT_GATEWAY_FAILED = 'NatGatewayFailed';

@@ -46,7 +46,6 @@ import {
   duplicatesDifference,
   everyPage,
   findOwned,
-  formatDifference,
   reconcileTags,
   resolveVpcID,
   tagMap,
@@ -55,6 +54,7 @@ import {
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { formatDifference } from '../difference.js';
 
 const ERROR_CODES: ErrorCodes = {
   // A route or association that appeared between our read and our write

@@ -49,7 +49,6 @@ import {
   duplicatesDifference,
   everyPage,
   findOwned,
-  formatDifference,
   reconcileTags,
   resolveVpcID,
   tagMap,
@@ -58,6 +57,7 @@ import {
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { formatDifference } from '../difference.js';
 
 const ERROR_CODES: ErrorCodes = {
   // A rule that appeared or went between our read and our write: the next

@@ -9,7 +9,7 @@ import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
 import { compareSubnet, observedSubnet, subnetHandler } from './subnet.js';
-import { formatDifference } from './common.js';
+import { formatDifference } from '../difference.js';
 
 const OWNER = 'Subnet/default/public-1a';
 const OURS = { [OWNER_TAG]: OWNER, [CLUSTER_TAG]: TEST_CLUSTER_ID };

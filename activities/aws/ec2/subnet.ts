@@ -26,11 +26,8 @@ import { absent, present, type AwsContext, type DeleteOutcome, type Observation,
 import { compareTags, ownership, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
   findOwned,
-  formatDifference,
-  immutableFieldError,
   reconcileTags,
   resolveVpcID,
   tagMap,
@@ -38,10 +35,10 @@ import {
   untilVisible,
   everyPage,
   observeListed,
-  type Difference,
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { type Difference, formatDifference, IMMUTABLE_FIELD_CHANGED, immutableFieldError } from '../difference.js';
 
 const ERROR_CODES: ErrorCodes = {
   terminal: [IMMUTABLE_FIELD_CHANGED],

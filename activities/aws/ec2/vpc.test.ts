@@ -7,7 +7,7 @@ import { VPCKind, type VpcSpec } from '../../../crds/kinds/vpc.js';
 import { CLUSTER_TAG, OWNER_TAG } from '../../../contract/identity.js';
 import { ErrorClass, classifyAwsError } from '../errors.js';
 import { TEST_CLUSTER_ID, awsError, sequence, stubContext, type CommandInput, type StubResponse } from '../testing.js';
-import { formatDifference } from './common.js';
+import { formatDifference } from '../difference.js';
 import { compareVpc, dnsAttributeChanges, observedVpc, vpcHandler } from './vpc.js';
 
 const OWNER = 'VPC/default/app-vpc';

@@ -33,21 +33,18 @@ import { absent, present, type AwsContext, type DeleteOutcome, type Observation,
 import { compareTags, ownership, type Tags } from '../tags.js';
 import {
   EC2_ERROR_CODES,
-  IMMUTABLE_FIELD_CHANGED,
   duplicatesDifference,
   everyPage,
   findOwned,
-  formatDifference,
-  immutableFieldError,
   reconcileTags,
   tagMap,
   tagSpecifications,
   untilVisible,
   observeListed,
-  type Difference,
   type Found,
   type OwnedLookup,
 } from './common.js';
+import { type Difference, formatDifference, IMMUTABLE_FIELD_CHANGED, immutableFieldError } from '../difference.js';
 
 const ERROR_CODES: ErrorCodes = {
   terminal: [IMMUTABLE_FIELD_CHANGED],

@@ -45,14 +45,13 @@ import type { ElastiCacheClusterSpec } from '../../../crds/kinds/elasticache-clu
 import { errorName, unlessNotFound, type ErrorCodes } from '../errors.js';
 import { absent, present, type AwsContext, type Lifecycle, type Observation, type ResourceHandler, type SecretValue } from '../handler.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership } from '../tags.js';
+import { IMMUTABLE_FIELD_CHANGED } from '../difference.js';
 import { ELASTICACHE_ERROR_CODES, readTags, reconcileTags, tagList } from './common.js';
 
 /** Tag holding the version (never the value) of the AUTH token last applied. */
 export const AUTH_TOKEN_VERSION_TAG = 'aws-infra-operator.runner.codes/auth-token-version';
 /** Error name update throws for a cluster AWS reports as failed; terminal. */
 export const CLUSTER_FAILED = 'CacheClusterFailed';
-/** Error name of an immutable field that differs in AWS; only a new cluster can fix it. */
-export const IMMUTABLE_FIELD_CHANGED = 'ImmutableFieldChanged';
 
 const ERROR_CODES: ErrorCodes = {
   terminal: [CLUSTER_FAILED, IMMUTABLE_FIELD_CHANGED],

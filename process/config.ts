@@ -186,6 +186,13 @@ export interface OperatorConfig {
   leaseName: string;
   /** POD_NAMESPACE (default): where the operator runs. */
   podNamespace: string;
+  /**
+   * STICKY_SCHEDULE_TO_START_SECONDS (30): how long a workflow task waits for
+   * the worker that holds its workflow in cache before any worker may take
+   * it with a full replay. The SDK's 10 s let a burst's queued tasks time
+   * out and be redone; longer only delays moving off a worker that died.
+   */
+  stickyScheduleToStartSeconds: number;
   /** WORKFLOW_BUNDLE_PATH: workflow code bundled ahead; unset, the worker bundles it at start in a child process. */
   workflowBundlePath?: string;
 }
@@ -209,6 +216,7 @@ export function loadConfig(processName: OperatorProcessName = 'worker'): Operato
     sweepSeconds: number('SWEEP_SECONDS', 300),
     safetyResyncSeconds: number('SAFETY_RESYNC_SECONDS', 86400),
     sweepConcurrency: number('SWEEP_CONCURRENCY', 8),
+    stickyScheduleToStartSeconds: number('STICKY_SCHEDULE_TO_START_SECONDS', 30),
     ...(process.env.CLUSTER_ID ? { clusterID: process.env.CLUSTER_ID } : {}),
     ambientCredentialNamespaces: parseAmbientCredentialNamespaces(
       process.env.AMBIENT_CREDENTIAL_NAMESPACES,

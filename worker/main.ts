@@ -73,6 +73,7 @@ worker = await Worker.create({
   // Kubernetes calls are local activities: bounded like the others.
   maxConcurrentLocalActivityExecutions: config.maxConcurrentActivities,
   maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
+  stickyQueueScheduleToStartTimeout: config.stickyScheduleToStartSeconds * 1000,
   interceptors: { activity: [activityMetrics(clients)] },
 });
 

@@ -117,13 +117,18 @@ describe('a burst of custom resources', () => {
 
     let timeouts = 0;
     let histories = 0;
+    const kinds: string[] = [];
     for (const name of names) {
       const history = await h.temporal.workflow.getHandle(workflowIdFor({ kind: 'SQSQueue', namespace: 'default', name })).fetchHistory();
       histories++;
-      timeouts += (history.events ?? []).filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
+      for (const event of history.events ?? []) {
+        if (event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) continue;
+        timeouts++;
+        kinds.push(`${name}: ${String(event.workflowTaskTimedOutEventAttributes?.timeoutType)} at event ${String(event.eventId)}`);
+      }
     }
     assert.equal(histories, BURST);
-    assert.equal(timeouts, 0, `${timeouts} workflow tasks timed out across ${BURST} histories`);
+    assert.equal(timeouts, 0, `${timeouts} workflow tasks timed out across ${BURST} histories (timeout type, 1 start-to-close, 2 schedule-to-start): ${kinds.join('; ')}`);
     const workerLog = h.operator.output.join('');
     assert.doesNotMatch(workerLog, /Workflow task (not found|duration exceeded)|untracked local activity/i);
   });

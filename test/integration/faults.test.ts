@@ -57,7 +57,7 @@ let s3: S3Client;
 let sqs: SQSClient;
 
 before(async () => {
-  h = await startHarness({ RESYNC_SECONDS: '30' });
+  h = await startHarness({ RESYNC_SECONDS: '30', SWEEP_SECONDS: '30' });
   // Straight at moto, not through the proxy: the test's own look-ups are neither counted nor faulted.
   const config = {
     region: awsCredentials.region,

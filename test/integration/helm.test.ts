@@ -110,6 +110,23 @@ async function compileApp(directory: string): Promise<void> {
   for (const entry of ['dist/worker/main.js', 'dist/watcher/main.js']) await stat(path.join(directory, entry));
 }
 
+/**
+ * The copy of the Temporal chart: TEMPORAL_CHART_ARCHIVE, else shared/charts/
+ * beside the checkout (where it is on these machines, whatever the clone's
+ * folder), else /work/shared/charts/.
+ */
+async function temporalChartArchive(): Promise<string> {
+  const candidates = [
+    process.env.TEMPORAL_CHART_ARCHIVE,
+    path.join(root, '../shared/charts/temporal-1.6.0.tgz'),
+    '/work/shared/charts/temporal-1.6.0.tgz',
+  ].filter((candidate): candidate is string => Boolean(candidate));
+  for (const candidate of candidates) {
+    if (await stat(candidate).then(() => true, () => false)) return candidate;
+  }
+  throw new Error(`the Temporal chart copy temporal-1.6.0.tgz is in none of ${candidates.join(', ')}: set TEMPORAL_CHART_ARCHIVE to it`);
+}
+
 before(async () => {
   helm = await helmBinary();
   kubectlPath = await stackBinary('kubectl');
@@ -121,7 +138,7 @@ before(async () => {
   // (charts/ is ignored by git). A user's `helm dependency update` fetches
   // the same file from https://go.temporal.io/helm-charts.
   await mkdir(path.join(chart, 'charts'), { recursive: true });
-  await copyFile(path.join(root, '../shared/charts/temporal-1.6.0.tgz'), path.join(chart, 'charts/temporal-1.6.0.tgz'));
+  await copyFile(await temporalChartArchive(), path.join(chart, 'charts/temporal-1.6.0.tgz'));
   await mkdir(path.join(root, '.local'), { recursive: true });
   appDirectory = await mkdtemp(path.join(root, '.local/helm-app-'));
   scratch = await mkdtemp(path.join(os.tmpdir(), 'helm-test-'));
@@ -143,8 +160,8 @@ after(async () => {
   }
   await proxy?.stop();
   await stack?.stop();
-  await rm(appDirectory, { recursive: true, force: true });
-  await rm(scratch, { recursive: true, force: true });
+  if (appDirectory) await rm(appDirectory, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 /** helm template of one values file (values.yaml alone is the chart's defaults). */

@@ -53,6 +53,19 @@ const valid: Record<string, Spec> = {
   RouteTable: { providerRef: { name: 'aws' }, vpcID: 'vpc-0abc' },
   SecurityGroup: { providerRef: { name: 'aws' }, groupName: 'validation', vpcID: 'vpc-0abc' },
   ElasticIP: { providerRef: { name: 'aws' } },
+  SNSTopic: { providerRef: { name: 'aws' }, topicName: 'validation-topic' },
+  DBSubnetGroup: { providerRef: { name: 'aws' }, name: 'validation', description: 'validation', subnetIDs: ['subnet-0abc', 'subnet-0def'] },
+  RDSInstance: {
+    providerRef: { name: 'aws' },
+    dbInstanceIdentifier: 'validation',
+    dbInstanceClass: 'db.t3.micro',
+    engine: 'postgres',
+    masterUsername: 'admin',
+    masterUserPasswordSecretRef: { name: 'db', key: 'password' },
+  },
+  CacheSubnetGroup: { providerRef: { name: 'aws' }, name: 'validation', subnetIDs: ['subnet-0abc'] },
+  ElastiCacheCluster: { providerRef: { name: 'aws' }, clusterID: 'validation', engine: 'redis', nodeType: 'cache.t3.micro' },
+  DynamoDBTable: { providerRef: { name: 'aws' }, tableName: 'validation', hashKey: { name: 'id', type: 'S' } },
 };
 
 function manifest(kind: string, name: string, spec: Spec): string {
@@ -246,7 +259,11 @@ describe('the API server accepts good input', () => {
         .filter((item) => item.metadata.name === role)
         .flatMap((item) => item.rules.filter((rule) => rule.resources.includes(resource)).flatMap((rule) => rule.verbs))
         .sort();
-    assert.deepEqual(verbsOn('infra-operator-worker', 'secrets'), ['get', 'patch'], 'read a Secret by name and put the in-use finalizer on it, nothing more');
+    assert.deepEqual(
+      verbsOn('infra-operator-worker', 'secrets'),
+      ['create', 'delete', 'get', 'patch', 'update'],
+      'read a Secret by name, put the in-use finalizer on it, and write connection Secrets; never list or watch',
+    );
     assert.deepEqual(verbsOn('infra-operator-watcher', 'secrets'), [], 'the watcher never touches Secrets');
     const deployments = await kubectl(['get', 'deployments', '-n', 'infra-operator-system', '-o', 'name']);
     assert.match(deployments, /worker/);

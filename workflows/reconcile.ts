@@ -107,6 +107,15 @@ function syncOlderThan(status: ResourceStatus | undefined, seconds: number): boo
 /** Past this many events the history is handed to a fresh run. */
 const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
+/**
+ * Looks while AWS provisions (an RDS instance creating, a NAT gateway
+ * pending): 5, 10, then every 15 s, about as often as AWS's own waiters,
+ * so a 60 s creation costs five describes, not seven.
+ */
+function provisioningBackoffSeconds(retries: number): number {
+  return Math.min(5 * 2 ** Math.min(retries, 4), MAX_BACKOFF_SECONDS);
+}
+
 /** Backoff for the n-th consecutive wait: 1, 2, 4 … capped. */
 function backoffSeconds(retries: number, cap: number): number {
   return Math.min(2 ** Math.min(retries, 11), cap);
@@ -409,7 +418,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
             observedGeneration: generation,
             fields: ownFields(observed),
           });
-          return backoffSeconds(state.retries++, MAX_BACKOFF_SECONDS);
+          return provisioningBackoffSeconds(state.retries++);
         case Action.Conflict:
         case Action.AlreadyExists: {
           // Not ours: wait for a spec change or an adoption annotation (both

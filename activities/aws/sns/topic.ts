@@ -36,6 +36,7 @@ import { absent, present, type AwsContext, type Observation, type ResourceHandle
 import { samePolicy } from '../sqs/queue.js';
 import { hasGrant, topicGrant, topicGrantSid, withGrant, withoutGrant } from '../sqs/queue-policy.js';
 import { ADOPT_BY_NAME_HINT, alreadyExists, assertNotOwnedByAnother, compareTags, ownership, tagChanges } from '../tags.js';
+import { arnOf } from '../arn.js';
 
 /** SNS's "no such topic" (modeled NotFoundException; the query protocol's code is NotFound). */
 const ERROR_CODES: ErrorCodes = { notFound: ['NotFoundException', 'NotFound'] };
@@ -103,20 +104,13 @@ export interface SubscriptionPlan {
 // ---------------------------------------------------------------------------
 // Mapping: spec -> AWS. Pure.
 
-/** The partition of a region's ARNs. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
 /** The topic ARN SNS gives `topicName`, when the account is known. */
 export function topicArnFor(context: Pick<AwsContext, 'region' | 'accountID' | 'awsID'>, topicName: string): string | undefined {
   // The recorded (or adopted) ARN, when it names this topic here; topicName is immutable.
   const [prefix, , service, region, , name] = context.awsID?.split(':') ?? [];
   if (context.awsID && prefix === 'arn' && service === 'sns' && region === context.region && name === topicName) return context.awsID;
   if (!context.accountID) return undefined;
-  return `arn:${partitionOf(context.region)}:sns:${context.region}:${context.accountID}:${topicName}`;
+  return arnOf('sns', context.region, context.accountID, topicName);
 }
 
 function isFifo(desired: TopicSpec): boolean {

@@ -89,6 +89,26 @@ const paths: Path[] = [
     },
   },
   {
+    // Since create-answers: the create's answer stands for the look after it.
+    name: 'reconcile-create-answers',
+    input: { resyncSeconds: 1 },
+    world: () => {
+      const world = new FakeWorld();
+      world.createAnswers = true;
+      return world;
+    },
+    async drive(run) {
+      const { world } = run;
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      const observed = world.count('observeResource');
+      await eventually('a drift check on the resync timer', () => world.count('observeResource') >= observed + 1, 5000);
+      world.aws.differences = ['versioning: Enabled -> Suspended'];
+      await eventually('drift repaired', () => world.events.some((e) => e.reason === 'DriftRepaired'), 5000);
+      await eventually('Ready again with nothing to repair', () => world.count('updateResource') === 1 && phaseIs(world, 'Ready')());
+      return deleteAndFinish(run);
+    },
+  },
+  {
     name: 'reconcile-provisioning',
     input: { resyncSeconds: 60 },
     world: () => {

@@ -6,7 +6,10 @@
  * writes them to bench/results.md with the machine's description.
  *
  *   npm run bench -- [sizes] [restSeconds] [watcherObjects]
- *   (defaults: 100,1000  600  10000)
+ *   (defaults: 100,1000  600  10000; 0 skips the rest or the watcher part)
+ *
+ * BENCH_KINDS=SQSQueue runs one kind; BENCH_OUTPUT=<file> writes elsewhere
+ * than bench/results.md, for a quick look that must not replace it.
  *
  * Knobs it uses are the operator's defaults, except RESYNC_SECONDS and
  * SWEEP_SECONDS, which the test harness lowers to seconds and this sets back
@@ -33,7 +36,10 @@ const CONCURRENCY = 16;
 const NAMESPACE = 'default';
 
 type BenchKind = 'SQSQueue' | 'S3Bucket';
-const benchKinds: BenchKind[] = ['SQSQueue', 'S3Bucket'];
+// BENCH_KINDS=SQSQueue (say) measures one kind only, for a quick look at one change.
+const benchKinds = (process.env.BENCH_KINDS ?? 'SQSQueue,S3Bucket').split(',') as BenchKind[];
+/** BENCH_OUTPUT: where the results go; a partial run should not overwrite the committed ones. */
+const output = process.env.BENCH_OUTPUT ?? fileURLToPath(new URL('./results.md', import.meta.url));
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 /** Events Temporal Cloud bills as one action each (local activities aside, see historyCounts). */
@@ -448,9 +454,9 @@ try {
   for (const kind of benchKinds) {
     for (const size of sizes) await loadRun(kind, size);
   }
-  await atRest();
+  if (restSeconds > 0) await atRest();
   if (watcherObjects > 0) await watcherAt(watcherObjects);
-  await writeFile(fileURLToPath(new URL('./results.md', import.meta.url)), `${lines.join('\n')}\n`);
+  await writeFile(output, `${lines.join('\n')}\n`);
 } finally {
   await h.teardown();
 }

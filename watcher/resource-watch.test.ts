@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { kubeClients, type CustomResource } from '../kube/client.js';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
-import { ResourceWatch, watchedObject, type WatchedObject, type WatchTimings } from './resource-watch.js';
+import { LIST_PAGE_SIZE, ResourceWatch, watchedObject, type WatchedObject, type WatchTimings } from './resource-watch.js';
 
 const PATH = `/apis/${API_GROUP}/${API_VERSION}/s3buckets`;
 
@@ -51,6 +51,10 @@ class FakeApi {
   listDelayMs = 0;
   /** End every watch as soon as it opens, as a misbehaving proxy might. */
   closeWatchesAtOnce = false;
+  /** Answer this many of the next requests with a continue token 410 Expired, as after etcd compacted the list's snapshot. */
+  expireContinueTokens = 0;
+  /** Called as a continue token expires: what changes between a list's attempts. */
+  onExpire: () => void = () => undefined;
   private readonly server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
     if (url.pathname !== PATH) {
@@ -75,15 +79,20 @@ class FakeApi {
       this.listDelayMs = 0;
       setTimeout(() => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'S3BucketList', apiVersion: `${API_GROUP}/${API_VERSION}`, metadata: { resourceVersion: this.resourceVersion }, items: this.items }));
+        res.end(JSON.stringify(this.page(url.searchParams)));
       }, delayMs);
     } else if (this.failLists > 0) {
       this.failLists--;
       res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: 'etcd down' }));
+    } else if (url.searchParams.has('continue') && this.expireContinueTokens > 0) {
+      this.expireContinueTokens--;
+      this.onExpire();
+      res.writeHead(410, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'The provided continue parameter is too old to display a consistent list result.' }));
     } else {
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'S3BucketList', apiVersion: `${API_GROUP}/${API_VERSION}`, metadata: { resourceVersion: this.resourceVersion }, items: this.items }));
+      res.end(JSON.stringify(this.page(url.searchParams)));
     }
   });
 
@@ -91,6 +100,18 @@ class FakeApi {
     public items: CustomResource[],
     public resourceVersion: string,
   ) {}
+
+  /**
+   * One page of the list, as `limit` and `continue` ask: the token is the
+   * offset of the next item, opaque to the client as a real server's is.
+   */
+  private page(query: URLSearchParams): object {
+    const start = Number(query.get('continue') ?? 0);
+    const limit = Number(query.get('limit') ?? 0) || this.items.length;
+    const end = Math.min(this.items.length, start + limit);
+    const metadata = end < this.items.length ? { resourceVersion: this.resourceVersion, continue: String(end) } : { resourceVersion: this.resourceVersion };
+    return { kind: 'S3BucketList', apiVersion: `${API_GROUP}/${API_VERSION}`, metadata, items: this.items.slice(start, end) };
+  }
 
   get lists(): ApiRequest[] {
     return this.requests.filter((r) => !r.watch);
@@ -141,7 +162,15 @@ interface Harness {
 
 /** Runs `body` against a started watch, and always stops it and the server so the process can exit. */
 async function scenario(
-  initial: { items: CustomResource[]; resourceVersion: string; failLists?: number; listDelayMs?: number; closeWatchesAtOnce?: boolean },
+  initial: {
+    items: CustomResource[];
+    resourceVersion: string;
+    failLists?: number;
+    listDelayMs?: number;
+    closeWatchesAtOnce?: boolean;
+    expireContinueTokens?: number;
+    onExpire?: (api: FakeApi) => void;
+  },
   timings: Partial<WatchTimings>,
   body: (h: Harness) => Promise<void>,
 ): Promise<void> {
@@ -149,6 +178,8 @@ async function scenario(
   api.failLists = initial.failLists ?? 0;
   api.listDelayMs = initial.listDelayMs ?? 0;
   api.closeWatchesAtOnce = initial.closeWatchesAtOnce ?? false;
+  api.expireContinueTokens = initial.expireContinueTokens ?? 0;
+  api.onExpire = () => initial.onExpire?.(api);
   const config = new KubeConfig();
   config.loadFromOptions({
     clusters: [{ name: 'fake', server: await api.listen(), skipTLSVerify: true }],
@@ -258,6 +289,63 @@ test('resource watch: a failed list is retried after backoff and the watch then 
     const gap = api.lists[1].at - api.lists[0].at;
     assert.ok(gap >= 150, `retried after ${gap} ms, expected a backoff of about 200 ms`);
     assert.deepEqual(events, ['upsert default/a@3 listed']);
+  }));
+
+const buckets = (count: number, resourceVersion: string) => Array.from({ length: count }, (_, i) => bucket(`b${i}`, resourceVersion));
+
+/** The lists asked for, each as its continue token ('first' without one). */
+const continueTokens = (api: FakeApi) => api.lists.map((r) => r.query.get('continue') ?? 'first');
+
+test('resource watch: lists in pages of LIST_PAGE_SIZE, following continue tokens, then watches from the resourceVersion', () =>
+  scenario({ items: buckets(2 * LIST_PAGE_SIZE + 1, '3'), resourceVersion: '9' }, {}, async ({ api, watch, events }) => {
+    await until(() => api.watches.length === 1, 'the watch to open');
+    assert.deepEqual(continueTokens(api), ['first', String(LIST_PAGE_SIZE), String(2 * LIST_PAGE_SIZE)]);
+    assert.ok(api.lists.every((r) => r.query.get('limit') === String(LIST_PAGE_SIZE)), 'every page asks for the limit');
+    assert.equal(events.length, 2 * LIST_PAGE_SIZE + 1);
+    assert.ok(events.every((e) => e.endsWith('listed')));
+    assert.equal(watch.lists, 1, 'three pages are one list');
+    assert.equal(api.watches[0].request.resourceVersion, '9');
+  }));
+
+test('resource watch: a re-list in pages removes only what none of its pages held', () =>
+  scenario({ items: buckets(LIST_PAGE_SIZE + 2, '3'), resourceVersion: '9' }, {}, async ({ api, events }) => {
+    await until(() => api.watches.length === 1, 'the watch to open');
+    // b1 from the first page and the last object, from the second, are gone.
+    api.items = api.items.filter((item) => item.metadata?.name !== 'b1' && item.metadata?.name !== `b${LIST_PAGE_SIZE + 1}`);
+    api.resourceVersion = '20';
+    api.watches[0].send('ERROR', { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' });
+    await until(() => api.watches.length === 2, 'a watch after the re-list');
+    assert.deepEqual(events.filter((e) => e.startsWith('remove')), ['remove default/b1', `remove default/b${LIST_PAGE_SIZE + 1}`]);
+    assert.equal(api.watches[1].request.resourceVersion, '20');
+  }));
+
+test('resource watch: an expired continue token (410) lists again from the first page, and removes what went meanwhile', () => {
+  const items = buckets(LIST_PAGE_SIZE + 1, '3');
+  // Gone between the first attempt's first page and the restart: only a fresh snapshot shows it.
+  const gone = items[0].metadata?.name;
+  const expired = (api: FakeApi) => {
+    api.items = api.items.slice(1);
+    api.resourceVersion = '12';
+  };
+  return scenario({ items, resourceVersion: '9', expireContinueTokens: 1, onExpire: expired }, {}, async ({ api, watch, events }) => {
+    await until(() => api.watches.length === 1, 'the watch to open after the restarted list');
+    // One object fewer: the restarted list fits in one page.
+    assert.deepEqual(continueTokens(api), ['first', String(LIST_PAGE_SIZE), 'first']);
+    assert.equal(watch.lists, 1, 'the expired attempt is not a list');
+    assert.deepEqual(events.filter((e) => e.startsWith('remove')), [`remove default/${gone}`]);
+    assert.equal(api.watches[0].request.resourceVersion, '12', 'the watch starts from the restarted list');
+  });
+});
+
+test('resource watch: continue tokens that keep expiring fail the list, which is retried after backoff', () =>
+  scenario({ items: buckets(LIST_PAGE_SIZE + 1, '3'), resourceVersion: '9', expireContinueTokens: 3 }, { maxBackoffMs: 200 }, async ({ api, watch }) => {
+    await until(() => api.watches.length === 1, 'the watch to open once a list completes');
+    // Three attempts cut short at their second page, then, after the backoff, a complete list.
+    const attempt = ['first', String(LIST_PAGE_SIZE)];
+    assert.deepEqual(continueTokens(api), [...attempt, ...attempt, ...attempt, ...attempt]);
+    const gap = api.lists[6].at - api.lists[5].at;
+    assert.ok(gap >= 150, `listed again after ${gap} ms, expected a backoff of about 200 ms`);
+    assert.equal(watch.lists, 1);
   }));
 
 test('resource watch: stop() ends run() and closes the watch', () =>

@@ -102,6 +102,24 @@ interface WatchResult {
   durationMs: number;
 }
 
+/**
+ * Objects per list page: client-go's pager's default. A page of SQSQueues
+ * (about 1.5 KiB each with managedFields) is under 1 MiB of JSON.
+ */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Attempts at one list, the first and its restarts after expired continue
+ * tokens, before it counts as failed (and run() backs off): a list slower
+ * than etcd's compaction interval (5 minutes) would otherwise restart forever.
+ */
+const MAX_LIST_RESTARTS = 3;
+
+/** The API server's answer to a continue token older than etcd's compaction: 410 Gone, reason Expired. */
+function isExpiredContinue(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 410;
+}
+
 /** A watch closed sooner than this with nothing delivered counts as a failure, for backoff. */
 const MIN_HEALTHY_WATCH_MS = 1000;
 
@@ -166,20 +184,50 @@ export class ResourceWatch {
     this.abortCurrent?.();
   }
 
-  /** Lists every object, delivers differences against the cache, returns the list's resourceVersion. */
+  /**
+   * Lists every object in pages of `LIST_PAGE_SIZE`, delivers differences
+   * against the cache, returns the list's resourceVersion. Pages, because
+   * one list of 10,000 objects is a body of tens of MiB parsed at once: V8
+   * grows its heap for that peak and keeps it. A continue token that expired
+   * (410) restarts the list: its pages belong to one snapshot, and a snapshot
+   * mixed with a newer one could miss a deletion.
+   */
   private async list(): Promise<string> {
-    const response = (await this.clients.custom.listClusterCustomObject({
-      group: API_GROUP,
-      version: API_VERSION,
-      plural: this.definition.plural,
-    })) as { items: CustomResource[]; metadata?: { resourceVersion?: string } };
-    const seen = new Set<string>();
-    for (const item of response.items) {
-      const object = watchedObject(this.definition, item);
-      seen.add(keyOf(object));
-      this.cache.set(keyOf(object), object);
-      this.handler.upsert(object, true);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listPages();
+      } catch (error) {
+        if (!isExpiredContinue(error) || attempt >= MAX_LIST_RESTARTS || this.stopped) throw error;
+        log.info('list continue token expired; listing again from the start', { kind: this.definition.kind, attempt });
+      }
     }
+  }
+
+  private async listPages(): Promise<string> {
+    const seen = new Set<string>();
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = (await this.clients.custom.listClusterCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: this.definition.plural,
+        limit: LIST_PAGE_SIZE,
+        _continue: continueToken,
+      })) as { items: CustomResource[]; metadata?: { resourceVersion?: string; continue?: string } };
+      for (const item of page.items) {
+        const object = watchedObject(this.definition, item);
+        const key = keyOf(object);
+        seen.add(key);
+        this.cache.set(key, object);
+        this.handler.upsert(object, true);
+      }
+      // Every page carries the snapshot's resourceVersion; the watch starts from it.
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken !== undefined && !this.stopped);
+    // A list cut short by stop() has not seen everything: deleting what it missed would be wrong.
+    if (this.stopped) return resourceVersion;
     for (const [key, object] of this.cache) {
       if (!seen.has(key)) {
         this.cache.delete(key);
@@ -187,7 +235,7 @@ export class ResourceWatch {
       }
     }
     this.lists++;
-    return response.metadata?.resourceVersion ?? '';
+    return resourceVersion;
   }
 
   private watchFrom(startVersion: string): Promise<WatchResult> {

@@ -135,6 +135,11 @@ export interface AwsRequest {
   awsID?: string;
   /** Observe-only: the handler only reads, and the desired tags carry no owner tags (they are never written). */
   observeOnly?: boolean;
+  /**
+   * Names the workflow's reconcile pass: the activities of one pass read the
+   * provider, its Secret and references once between them (PassContexts).
+   */
+  pass?: string;
 }
 
 /** Activities that talk to the Kubernetes API. */

@@ -8,7 +8,7 @@ import type { AwsActivities, AwsLocation, AwsRequest, JsonObject, Observation } 
 import { writeConnectionSecret } from '../kube/secrets.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import type { KubeClients } from '../../kube/client.js';
-import { awsContextFor, type AwsSettings } from './context.js';
+import { PassContexts, type AwsSettings } from './context.js';
 import { ErrorClass, classifyAwsError, errorMessage, errorName, isUnreachable, isUnreadableAnswer, type ErrorCodes } from './errors.js';
 import type { AwsContext } from './handler.js';
 import { handlerFor, type RegisteredHandler } from './registry.js';
@@ -106,6 +106,7 @@ export function awsActivities(
   settings: AwsSettings,
   heartbeat: () => void = activityHeartbeat,
 ): AwsActivities {
+  const contexts = new PassContexts(clients, settings);
   async function run<T>(
     request: AwsRequest,
     verb: (handler: RegisteredHandler, context: AwsContext, desired: JsonObject) => Promise<T>,
@@ -114,9 +115,10 @@ export function awsActivities(
     let context: AwsContext | undefined;
     try {
       handler = await handlerFor(request.ref.kind);
-      context = await awsContextFor(clients, settings, request, heartbeat);
+      context = await contexts.contextFor(request, heartbeat);
       return await verb(handler, context, request.spec);
     } catch (error) {
+      contexts.forget(request);
       throw toFailure(error, handler?.errorCodes, context);
     }
   }

@@ -6,7 +6,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import type { AwsRequest } from '../../contract/activities.js';
 import type { KubeClients } from '../../kube/client.js';
 import { EXPIRY_MARGIN_MS, LruCache, sharedIdentity } from './cache.js';
-import { awsContextFor, type AwsSettings } from './context.js';
+import { PassContexts, awsContextFor, type AwsSettings } from './context.js';
 import { clearCredentialCache } from './credentials.js';
 import { fakeSts } from '../../test/support/fake-sts.js';
 
@@ -15,10 +15,11 @@ const heartbeat = () => {};
 
 /** One AWSProvider team-a/shared with roleARN, and its keys Secret team-a/aws; both can be edited. */
 function world(endpoint: string) {
-  const state = { uid: 'provider-uid-1', generation: 1, secretVersion: '100', secretReads: 0 };
+  const state = { uid: 'provider-uid-1', generation: 1, secretVersion: '100', secretReads: 0, providerReads: 0 };
   const custom: Pick<CustomObjectsApi, 'getNamespacedCustomObject'> = {
     getNamespacedCustomObject: async ({ plural, namespace, name }) => {
       assert.equal(`${plural}/${namespace}/${name}`, 'awsproviders/team-a/shared');
+      state.providerReads++;
       return {
         apiVersion: 'aws-infra-operator.runner.codes/v1alpha1',
         kind: 'AWSProvider',
@@ -150,4 +151,42 @@ test('LruCache keeps the most recently used entries', () => {
   assert.equal(cache.get('c'), 3);
   assert.equal(cache.size, 2);
   assert.throws(() => new LruCache(0), /at least 1/);
+});
+
+test('the activities of one pass read the provider and its Secret once; the next pass, and a retry after a failure, read again', async () => {
+  clearCredentialCache();
+  const sts = await fakeSts();
+  try {
+    const { clients, state } = world(sts.url);
+    let clock = 0;
+    const contexts = new PassContexts(clients, settings, () => clock);
+    const inPass = (pass: string): AwsRequest => ({ ...bucket(1), pass });
+
+    // observe, create, and the look after: one pass.
+    for (let i = 0; i < 3; i++) await contexts.contextFor(inPass('run-1.0'), heartbeat);
+    assert.deepEqual([state.providerReads, state.secretReads], [1, 1]);
+
+    state.generation = 2;
+    const next = await contexts.contextFor(inPass('run-1.1'), heartbeat);
+    assert.deepEqual([state.providerReads, state.secretReads], [2, 2], 'a new pass sees the edited provider');
+    assert.equal(next.region, 'eu-west-1');
+
+    contexts.forget(inPass('run-1.1'));
+    await contexts.contextFor(inPass('run-1.1'), heartbeat);
+    assert.deepEqual([state.providerReads, state.secretReads], [3, 3], 'a failed activity forgets what its pass read');
+
+    clock += 60_000;
+    await contexts.contextFor(inPass('run-1.1'), heartbeat);
+    assert.equal(state.providerReads, 4, 'an activity that comes long after its pass began reads again');
+
+    // Another resource in the same pass name (another workflow) shares nothing with it.
+    await contexts.contextFor({ ...bucket(2), pass: 'run-1.1' }, heartbeat);
+    assert.equal(state.providerReads, 5);
+    // Without a pass (an older workflow's request): every activity reads.
+    await contexts.contextFor(bucket(3), heartbeat);
+    await contexts.contextFor(bucket(3), heartbeat);
+    assert.equal(state.providerReads, 7);
+  } finally {
+    await sts.close();
+  }
 });

@@ -10,6 +10,7 @@ import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { CLUSTER_TAG, OWNER_TAG, ownerTagValue, type ObjectRef } from '../../contract/identity.js';
 import { readCustomResource, type CustomResource, type KubeClients } from '../../kube/client.js';
 import { readInlineSecret, readSecretKey } from '../kube/secrets.js';
+import { LruCache } from './cache.js';
 import { countAwsCalls } from './call-metrics.js';
 import { providerCredentials, type ProviderIdentity } from './credentials.js';
 import { mergeTags, type AwsClientConfig, type AwsContext } from './handler.js';
@@ -174,6 +175,80 @@ export async function awsContextFor(
   heartbeat: () => void,
 ): Promise<AwsContext> {
   return contextIn(clients, settings, await providerSession(clients, settings, request), request, heartbeat);
+}
+
+/** What the activities of one pass read once between them. */
+interface PassReads {
+  session: Promise<ProviderSession>;
+  references: Map<string, ReturnType<ReferenceReader>>;
+  startedAt: number;
+}
+
+/**
+ * Passes remembered at once: each is a few objects, and a pass lasts as long
+ * as its activities run back to back, so the passes in flight in one worker
+ * (its activity slots) fit many times over.
+ */
+const PASSES_KEPT = 512;
+/**
+ * A pass whose first read is older than this reads again: its activities
+ * run back to back, so one that comes this late is a retry after a wait,
+ * which should see what changed meanwhile.
+ */
+const PASS_READS_MAX_AGE_MS = 30_000;
+
+/**
+ * The provider (with its Secret and credentials) and the referenced objects,
+ * read once per reconcile pass (AwsRequest.pass) instead of once per
+ * activity: observe and the create or update after it share one provider
+ * read, one Secret read and one read of each reference. A new pass reads
+ * again, so a changed provider is seen by the next pass, as before; a failed
+ * activity forgets its pass, so its retry reads afresh.
+ */
+export class PassContexts {
+  private readonly passes = new LruCache<string, PassReads>(PASSES_KEPT);
+
+  constructor(
+    private readonly clients: KubeClients,
+    private readonly settings: AwsSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private key(request: AwsRequest): string | undefined {
+    return request.pass && `${request.pass}/${request.uid}`;
+  }
+
+  async contextFor(request: AwsRequest, heartbeat: () => void): Promise<AwsContext> {
+    const key = this.key(request);
+    if (!key) return awsContextFor(this.clients, this.settings, request, heartbeat);
+    let reads = this.passes.get(key);
+    if (!reads || this.now() - reads.startedAt > PASS_READS_MAX_AGE_MS) {
+      reads = { session: providerSession(this.clients, this.settings, request), references: new Map(), startedAt: this.now() };
+      this.passes.set(key, reads);
+    }
+    const { references } = reads;
+    const read: ReferenceReader = (ref) => {
+      const id = `${ref.kind}/${ref.namespace}/${ref.name}`;
+      let answer = references.get(id);
+      if (!answer) {
+        answer = readCustomResource(this.clients, ref);
+        references.set(id, answer);
+      }
+      return answer;
+    };
+    try {
+      return contextIn(this.clients, this.settings, await reads.session, request, heartbeat, { read });
+    } catch (error) {
+      this.forget(request);
+      throw error;
+    }
+  }
+
+  /** After a failure: whatever the pass read may be what failed it. */
+  forget(request: AwsRequest): void {
+    const key = this.key(request);
+    if (key) this.passes.delete(key);
+  }
 }
 
 /** The context of `request` within a provider session already made. */

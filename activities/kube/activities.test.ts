@@ -24,6 +24,8 @@ class FakeApi {
   readonly objects = new Map<string, StoredObject>();
   readonly patches: Array<{ key: string; operations: Operation[] }> = [];
   readonly events: unknown[] = [];
+  /** GETs of custom resources. */
+  reads = 0;
   eventStatus?: number;
   statusStatus?: number;
   /** Writes another client makes just before the next patch lands, to prove the guard. */
@@ -59,8 +61,10 @@ class FakeApi {
 
   clients(): KubeClients {
     const custom: Partial<CustomObjectsApi> = {
-      getNamespacedCustomObject: async ({ plural, namespace, name }) =>
-        structuredClone(this.objects.get(`${plural}/${namespace}/${name}`) ?? this.fail(404)),
+      getNamespacedCustomObject: async ({ plural, namespace, name }) => {
+        this.reads++;
+        return structuredClone(this.objects.get(`${plural}/${namespace}/${name}`) ?? this.fail(404));
+      },
       patchNamespacedCustomObject: async ({ plural, namespace, name, body }) =>
         this.patch(`${plural}/${namespace}/${name}`, body as Operation[]),
       patchNamespacedCustomObjectStatus: async () => (this.statusStatus ? this.fail(this.statusStatus) : {}),
@@ -114,6 +118,28 @@ test('the finalizer patch is guarded by uid and resourceVersion, and a racing wr
   assert.deepEqual(first?.operations.slice(0, 2).map((operation) => operation.path), ['/metadata/uid', '/metadata/resourceVersion']);
   assert.ok(second, 'a conflict (422 on the test) makes it read again and patch again');
   assert.deepEqual(api.objects.get('s3buckets/default/data')?.metadata.finalizers, ['someone-else/finalizer', 'late-comer/finalizer', FINALIZER]);
+});
+
+test('the finalizer added right after a load patches what the load saw, without reading the object again; a change in between is read afresh', async () => {
+  const api = new FakeApi();
+  withBucket(api, { finalizers: ['someone-else/finalizer'] });
+  const activities = kubeActivities(api.clients());
+  await activities.loadResource(bucketRef);
+  assert.equal(await activities.addFinalizer(bucketRef, 'uid-1'), true);
+  assert.equal(api.reads, 1, 'one GET: the load');
+  assert.deepEqual(api.objects.get('s3buckets/default/data')?.metadata.finalizers, ['someone-else/finalizer', FINALIZER]);
+
+  // Someone writes between the load and the finalizer: the guarded patch fails and the object is read again.
+  const other = new FakeApi();
+  withBucket(other, { finalizers: ['someone-else/finalizer'] });
+  const racing = kubeActivities(other.clients());
+  await racing.loadResource(bucketRef);
+  other.racingWrite = (object) => {
+    object.metadata.finalizers = [...(object.metadata.finalizers ?? []), 'late-comer/finalizer'];
+  };
+  assert.equal(await racing.addFinalizer(bucketRef, 'uid-1'), true);
+  assert.equal(other.reads, 2);
+  assert.deepEqual(other.objects.get('s3buckets/default/data')?.metadata.finalizers, ['someone-else/finalizer', 'late-comer/finalizer', FINALIZER]);
 });
 
 test('the finalizer of a different object of the same name is never touched', async () => {

@@ -31,6 +31,7 @@ import {
   type KubeClients,
 } from '../../kube/client.js';
 import { deleteConnectionSecret, inlineSecretFieldsSet, withoutSecretFields } from './secrets.js';
+import { LruCache } from '../aws/cache.js';
 
 /** Conflicts worth re-reading for: 409 (resourceVersion) and 422 (a failed JSON Patch test). */
 function isConflict(error: unknown): boolean {
@@ -186,21 +187,34 @@ export function eventName(ref: ObjectRef, event: KubeEvent): string {
  * resourceVersion, re-reading on conflict, so a concurrent writer's
  * finalizers are never dropped. Returns false when the object is gone.
  */
+/** The metadata a finalizer edit is guarded by, as a read found it. */
+interface FinalizerState {
+  uid: string;
+  resourceVersion: string;
+  finalizers: string[];
+}
+
 async function editFinalizers(
   clients: KubeClients,
   ref: ObjectRef,
   uid: string,
   edit: (finalizers: string[]) => string[] | undefined,
+  known?: FinalizerState,
 ): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
-    const object = await readCustomResource(clients, ref);
-    if (!object || object.metadata?.uid !== uid) return false;
-    const next = edit(object.metadata.finalizers ?? []);
+    let current = attempt === 0 ? known : undefined;
+    if (!current) {
+      const object = await readCustomResource(clients, ref);
+      if (!object?.metadata?.uid) return false;
+      current = { uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion ?? '', finalizers: object.metadata.finalizers ?? [] };
+    }
+    if (current.uid !== uid) return false;
+    const next = edit(current.finalizers);
     if (!next) return true;
     try {
       await jsonPatchCustomResource(clients, ref, [
         { op: 'test', path: '/metadata/uid', value: uid },
-        { op: 'test', path: '/metadata/resourceVersion', value: object.metadata.resourceVersion },
+        { op: 'test', path: '/metadata/resourceVersion', value: current.resourceVersion },
         { op: 'add', path: '/metadata/finalizers', value: next },
       ]);
       return true;
@@ -262,11 +276,27 @@ async function warnInlineSecret(clients: KubeClients, ref: ObjectRef, uid: strin
   });
 }
 
+/** Loads remembered for the finalizer edit after them: as many as the workflows in flight, many times over. */
+const LOADS_KEPT = 1024;
+
 export function kubeActivities(clients: KubeClients): KubeActivities {
+  // What the last load of each object saw, so adding the finalizer right
+  // after it patches without reading the object again. Only a guess: the
+  // patch tests the resourceVersion, and a stale one is read afresh.
+  const lastLoads = new LruCache<string, FinalizerState>(LOADS_KEPT);
+  const keyOf = (ref: ObjectRef) => `${ref.kind}/${ref.namespace}/${ref.name}`;
   return {
     async loadResource(ref) {
       const object = await readCustomResource<JsonObject, Record<string, unknown>>(clients, ref);
-      if (!object?.metadata?.uid) return null;
+      if (!object?.metadata?.uid) {
+        lastLoads.delete(keyOf(ref));
+        return null;
+      }
+      lastLoads.set(keyOf(ref), {
+        uid: object.metadata.uid,
+        resourceVersion: object.metadata.resourceVersion ?? '',
+        finalizers: object.metadata.finalizers ?? [],
+      });
       const definition = kindDefinition(ref.kind);
       const fullSpec = object.spec ?? {};
       // What enters the workflow, and so its history: no inline secret.
@@ -301,8 +331,14 @@ export function kubeActivities(clients: KubeClients): KubeActivities {
     },
 
     async addFinalizer(ref, uid) {
-      return editFinalizers(clients, ref, uid, (finalizers) =>
-        finalizers.includes(FINALIZER) ? undefined : [...finalizers, FINALIZER],
+      const known = lastLoads.get(keyOf(ref));
+      lastLoads.delete(keyOf(ref));
+      return editFinalizers(
+        clients,
+        ref,
+        uid,
+        (finalizers) => (finalizers.includes(FINALIZER) ? undefined : [...finalizers, FINALIZER]),
+        known,
       );
     },
 

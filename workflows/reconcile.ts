@@ -91,6 +91,19 @@ const MAX_BACKOFF_SECONDS = 15;
 const MAX_MISSING_BACKOFF_SECONDS = 1800;
 /** The longest a status's lastSyncTime lags while nothing else in it changes. */
 const LAST_SYNC_MAX_AGE_SECONDS = 3600;
+/**
+ * Every change to the workflow's commands since the patches below, in one
+ * patch: each patch a run passes costs a marker and an upsert of
+ * TemporalChangeVersion (a visibility write), so a new run pays for one,
+ * not one per change. Runs that began before it replay the older patches
+ * one by one. What it covers: a resync that finds nothing new writes no
+ * status; a wait that moves on to another dependency posts an Event; a
+ * create that answers with the resource is not looked at again; the first
+ * status and the create post no Events of their own (Reconciling,
+ * Creating: Created and the Ready transition say it); and the first upsert
+ * is skipped when the run's attributes already say it.
+ */
+const CURRENT_PATCH = 'engine-2026-12';
 /** Runs that began before status writes on unchanged resyncs stopped replay the old way. */
 const QUIET_RESYNC_PATCH = 'quiet-resync';
 /** Runs that began before an Event marked a wait moving to another dependency post none for it. */
@@ -172,6 +185,10 @@ function describeFailure(error: unknown): FailureOutcome {
 /** Reconciles one custom resource for as long as it exists. */
 export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
   const { ref } = input;
+  // First, in the first workflow task: see CURRENT_PATCH.
+  const current = patched(CURRENT_PATCH);
+  /** Whether a change made under `older` applies: always in a current run. */
+  const since = (older: string): boolean => current || patched(older);
   const state: ReconcileState = input.state ?? { retries: 0 };
   const resyncSeconds = input.resyncSeconds;
   const terminalRetrySeconds = input.terminalRetrySeconds ?? 3600;
@@ -206,12 +223,17 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     return target.externalID;
   }
 
+  // Names each pass (one per load), so its activities read the provider once between them.
+  let passes = 0;
+  let pass = '';
+
   const request = (uid: string, target: Target): AwsRequest => {
     const awsID = recordedID(target) ?? target.management?.adoptionID;
     return {
       ref,
       uid,
       spec: target.spec,
+      pass,
       ...(awsID ? { awsID } : {}),
       ...(target.management?.policy === 'Observe' ? { observeOnly: true } : {}),
     };
@@ -266,7 +288,20 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
   let lastPhase: string | undefined;
   let location: AwsLocation | undefined;
   let lastLocation: string | undefined;
+  let attributesRead = false;
   function setPhaseAttribute(phase: Phase): void {
+    if (!attributesRead) {
+      attributesRead = true;
+      // The watcher starts each run as Pending, and a run continued as new
+      // carries the last run's attributes: upserting them again is a
+      // visibility write per resource that changes nothing.
+      if (current) {
+        const current = workflowInfo().typedSearchAttributes;
+        lastPhase = current.get(searchAttributes.phase);
+        const region = current.get(searchAttributes.region);
+        lastLocation = region === undefined ? undefined : `${current.get(searchAttributes.account) ?? ''}/${region}`;
+      }
+    }
     const where = location && `${location.accountID ?? ''}/${location.region}`;
     if (phase === lastPhase && where === lastLocation) return;
     lastPhase = phase;
@@ -301,19 +336,21 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     // A wait that moves on to another dependency (same reason, another
     // message naming it) is a transition a person follows too.
     const waitMovedOn = outcome.phase === Phase.Waiting && before?.reason === outcome.reason && before.message !== outcome.message;
-    if (
+    const transition =
       !before ||
       before.reason !== outcome.reason ||
       before.status !== (status.ready ? 'True' : 'False') ||
-      (waitMovedOn && patched(WAIT_EVENTS_PATCH))
-    ) {
+      (waitMovedOn && since(WAIT_EVENTS_PATCH));
+    // The first status says only that work began: the Events after it say what the work did.
+    const firstPending = !before && outcome.phase === Phase.Pending;
+    if (transition && !(firstPending && current)) {
       const warning = outcome.phase === Phase.Error;
       writes.push(event(uid, warning ? 'Warning' : 'Normal', outcome.reason, outcome.message));
     }
     // A resync that finds nothing new writes nothing: no etcd write and no
     // watch event per resource per resync. lastSyncTime then lags, by at
     // most LAST_SYNC_MAX_AGE_SECONDS.
-    const write = patched(QUIET_RESYNC_PATCH)
+    const write = since(QUIET_RESYNC_PATCH)
       ? statusChanged(previous, status) || syncOlderThan(previous, LAST_SYNC_MAX_AGE_SECONDS)
       : statusChanged(previous, status) || outcome.phase === Phase.Ready;
     if (write) writes.push(kube.patchStatus(ref, uid, status));
@@ -358,10 +395,10 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       let observed: Observation = await look();
       let decision = decide({ ...inputs(), observed });
       if (decision.action === Action.Create) {
-        await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
+        if (!current) await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
         state.creating = true;
         const created = await aws.createResource(request(uid, resource));
-        if (created && patched(CREATE_ANSWERS_PATCH)) {
+        if (created && since(CREATE_ANSWERS_PATCH)) {
           noteObserved(created, inputs());
           observed = created;
         } else {
@@ -623,6 +660,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
     // arrives from here on means another pass.
     wake = false;
     const resource = await kube.loadResource(ref);
+    pass = `${workflowInfo().runId}.${(passes++).toString(36)}`;
     if (resource && !state.uid) state.uid = resource.uid;
     const uid = state.uid;
     if (!uid) return; // Never existed while this run looked: nothing was made in AWS.

@@ -195,7 +195,18 @@ export interface OperatorConfig {
   stickyScheduleToStartSeconds: number;
   /** WORKFLOW_BUNDLE_PATH: workflow code bundled ahead; unset, the worker bundles it at start in a child process. */
   workflowBundlePath?: string;
+  /**
+   * MAX_CACHED_WORKFLOWS: runs kept in the worker's memory between their
+   * workflow tasks (about 0.4 MiB each). A run not kept replays its history
+   * when it next wakes, which for a resource at rest is once a day or on
+   * drift, so the cache is sized for the runs busy at once, not for every
+   * resource: the SDK's default, from the heap limit, is thousands.
+   */
+  maxCachedWorkflows: number;
 }
+
+/** Cached runs per workflow-task slot: a burst's busy runs stay in memory between their tasks. */
+const CACHED_WORKFLOWS_PER_WORKFLOW_TASK = 32;
 
 export function loadConfig(processName: OperatorProcessName = 'worker'): OperatorConfig {
   const leaderElection = process.env.LEADER_ELECTION?.trim().toLowerCase() ?? 'true';
@@ -217,6 +228,7 @@ export function loadConfig(processName: OperatorProcessName = 'worker'): Operato
     safetyResyncSeconds: number('SAFETY_RESYNC_SECONDS', 86400),
     sweepConcurrency: number('SWEEP_CONCURRENCY', 8),
     stickyScheduleToStartSeconds: number('STICKY_SCHEDULE_TO_START_SECONDS', 30),
+    maxCachedWorkflows: number('MAX_CACHED_WORKFLOWS', CACHED_WORKFLOWS_PER_WORKFLOW_TASK * WORKFLOW_TASKS_PER_CORE * cores()),
     ...(process.env.CLUSTER_ID ? { clusterID: process.env.CLUSTER_ID } : {}),
     ambientCredentialNamespaces: parseAmbientCredentialNamespaces(
       process.env.AMBIENT_CREDENTIAL_NAMESPACES,

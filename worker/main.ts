@@ -74,6 +74,7 @@ worker = await Worker.create({
   maxConcurrentLocalActivityExecutions: config.maxConcurrentActivities,
   maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
   stickyQueueScheduleToStartTimeout: config.stickyScheduleToStartSeconds * 1000,
+  maxCachedWorkflows: config.maxCachedWorkflows,
   interceptors: { activity: [activityMetrics(clients)] },
 });
 

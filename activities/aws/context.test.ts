@@ -7,7 +7,7 @@ import { FailureType } from '../../contract/failures.js';
 import { failure, reasonOf } from './testing.js';
 import { CLUSTER_TAG } from '../../contract/identity.js';
 import type { KubeClients } from '../../kube/client.js';
-import { awsContextFor, type AwsSettings } from './context.js';
+import { PassContexts, awsContextFor, type AwsSettings } from './context.js';
 
 const settings: AwsSettings = { clusterID: 'cluster-1', ambientCredentialNamespaces: [] };
 
@@ -167,4 +167,31 @@ test('observe-only requests carry no owner tags, so they never count as drift of
   const context = await awsContextFor(clients, settings, { ...bucketRequest('team-a'), observeOnly: true }, heartbeat);
   assert.equal(context.tags[CLUSTER_TAG], undefined);
   assert.deepEqual(Object.keys(context.tags), []);
+});
+
+test('a reference is read once per pass, and again by the next pass', async () => {
+  const reads: string[] = [];
+  const objects: Record<string, object> = {
+    'awsproviders/team-a/shared': provider('shared'),
+    'vpcs/team-a/net': { metadata: { name: 'net', namespace: 'team-a' }, spec: {}, status: { ready: true, vpcID: 'vpc-1' } },
+  };
+  const clients = fakeClients(objects, ['team-a/aws']);
+  const get = clients.custom.getNamespacedCustomObject.bind(clients.custom);
+  clients.custom.getNamespacedCustomObject = (async (request: Parameters<typeof get>[0]) => {
+    reads.push(request.plural);
+    return (await get(request)) as object;
+  }) as typeof clients.custom.getNamespacedCustomObject;
+  const contexts = new PassContexts(clients, settings);
+  const request = (pass: string): AwsRequest => ({
+    ref: { kind: 'Subnet', namespace: 'team-a', name: 'a' },
+    uid: 'uid-subnet',
+    spec: { providerRef: { name: 'shared' }, vpcRef: { name: 'net' } },
+    pass,
+  });
+  for (const pass of ['run.0', 'run.0', 'run.1']) {
+    const context = await contexts.contextFor(request(pass), heartbeat);
+    assert.equal(await context.resolve({ kind: 'VPC', name: 'net' }, 'vpcID'), 'vpc-1');
+    assert.equal(await context.resolve({ kind: 'VPC', name: 'net' }, 'vpcID'), 'vpc-1');
+  }
+  assert.deepEqual(reads, ['awsproviders', 'vpcs', 'awsproviders', 'vpcs']);
 });

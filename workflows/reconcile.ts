@@ -98,10 +98,10 @@ const LAST_SYNC_MAX_AGE_SECONDS = 3600;
  * not one per change. Runs that began before it replay the older patches
  * one by one. What it covers: a resync that finds nothing new writes no
  * status; a wait that moves on to another dependency posts an Event; a
- * create that answers with the resource is not looked at again; the first
- * status and the create post no Events of their own (Reconciling,
- * Creating: Created and the Ready transition say it); and the first upsert
- * is skipped when the run's attributes already say it.
+ * create that answers with the resource is not looked at again; the first upsert
+ * is skipped when the run's attributes already say it; no Pending status
+ * is written before the first pass (its first status is what that pass
+ * found), and the create posts no Creating Event (Created says it).
  */
 const CURRENT_PATCH = 'engine-2026-12';
 /** Runs that began before status writes on unchanged resyncs stopped replay the old way. */
@@ -341,9 +341,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       before.reason !== outcome.reason ||
       before.status !== (status.ready ? 'True' : 'False') ||
       (waitMovedOn && since(WAIT_EVENTS_PATCH));
-    // The first status says only that work began: the Events after it say what the work did.
-    const firstPending = !before && outcome.phase === Phase.Pending;
-    if (transition && !(firstPending && current)) {
+    if (transition) {
       const warning = outcome.phase === Phase.Error;
       writes.push(event(uid, warning ? 'Warning' : 'Normal', outcome.reason, outcome.message));
     }
@@ -707,7 +705,10 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
       waitSeconds = Math.ceil((state.blocked.until - Date.now()) / 1000);
     } else {
       state.blocked = undefined;
-      if (!state.status) await report(uid, { phase: Phase.Pending, reason: 'Reconciling', message: 'reconciling', synced: undefined });
+      // A current run's first status is what its first pass found: a
+      // Pending status before it would cost a write and a watch event per
+      // resource only to say that work began.
+      if (!state.status && !current) await report(uid, { phase: Phase.Pending, reason: 'Reconciling', message: 'reconciling', synced: undefined });
       waitSeconds = await reconcileLive(uid, resource);
     }
 

@@ -27,6 +27,7 @@ import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { workflowIdFor } from '../contract/identity.js';
 import { kubeClients } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
+import { pool, residentMiB } from './support.js';
 
 const sizes = (process.argv[2] ?? '100,1000').split(',').map(Number);
 const restSeconds = Number(process.argv[3] ?? 600);
@@ -70,19 +71,6 @@ function say(line = ''): void {
   lines.push(line);
 }
 
-/** Runs `work` over `items` with at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index], index);
-      }
-    }),
-  );
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -97,9 +85,7 @@ async function cpuSeconds(pid: number | undefined): Promise<number> {
 }
 
 async function rssMiB(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return NaN;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  return (await residentMiB(pid)).rss;
 }
 
 /** The process whose command line contains `needle` (the stack's servers, found by their port). */

@@ -12,12 +12,12 @@
  *
  * OPERATOR_DIST=<tsc output> runs the operator compiled, as the image does.
  */
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { kubeClients } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
+import { pool, residentMiB } from './support.js';
 
 const objects = Number(process.argv[2] ?? 10_000);
 /** Creates in flight at once, as bench/load.ts makes them. */
@@ -30,16 +30,6 @@ const h = await startHarness({ RESYNC_SECONDS: '300', SWEEP_SECONDS: '300' });
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(h.stack.kubeconfigPath);
 const kube = kubeClients(kubeConfig);
-
-/** Runs `work` over `items` with at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
 
 async function createQueues(names: string[]): Promise<void> {
   await pool(names, CONCURRENCY, async (name) => {
@@ -56,14 +46,6 @@ async function createQueues(names: string[]): Promise<void> {
       },
     });
   });
-}
-
-/** VmRSS and VmHWM (the peak RSS since the process started) in MiB. */
-async function residentMiB(pid: number | undefined): Promise<{ rss: number; peak: number }> {
-  if (pid === undefined) return { rss: NaN, peak: NaN };
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
 /** The watcher's /metrics as name{labels} → value. */

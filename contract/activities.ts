@@ -41,6 +41,12 @@ export interface Observation {
   status: { [key: string]: JsonValue };
   /** Where the resource lives; set by the observe activity from its provider, never by a handler. */
   location?: AwsLocation;
+  /**
+   * The observe activity created the resource it found absent (asked with
+   * AwsRequest.createIfAbsent, for a kind whose create tags what it makes);
+   * when `exists` is false as well, AWS had yet to show it.
+   */
+  created?: boolean;
 }
 
 /** The AWS account and region of a resource, for the AwsAccount and AwsRegion search attributes. */
@@ -140,6 +146,13 @@ export interface AwsRequest {
    * provider, its Secret and references once between them (PassContexts).
    */
   pass?: string;
+  /**
+   * Observe may create the resource when it finds none, in the same
+   * activity, if the kind's create call tags what it makes
+   * (ResourceHandler.createsTagged): a pass that creates then takes one
+   * activity, not two. Set only when the workflow would create on absence.
+   */
+  createIfAbsent?: boolean;
 }
 
 /** Activities that talk to the Kubernetes API. */

@@ -383,15 +383,32 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<void> {
   /** One pass over a live (not deleting) resource; returns seconds to wait. */
   async function reconcileLive(uid: string, resource: LoadedResource): Promise<number> {
     const generation = resource.generation;
+    const management: Management = resource.management ?? { policy: 'Full', paused: false };
     const inputs = () => decisionInput(resource, resource.deletionPolicy, false);
-    const look = async (): Promise<Observation> => {
-      const observed = await aws.observeResource(request(uid, resource));
+    const look = async (createIfAbsent = false): Promise<Observation> => {
+      const observed = await aws.observeResource({ ...request(uid, resource), ...(createIfAbsent ? { createIfAbsent } : {}) });
       noteObserved(observed, inputs());
       return observed;
     };
+    // Absence would mean create (decide's rule): the observe activity may
+    // create at once, for kinds whose create tags what it makes. Never
+    // after a create of this run's, whose resource may just not show yet.
+    const createOnAbsence =
+      current &&
+      management.policy === 'Full' &&
+      management.adoption === undefined &&
+      recordedID(resource) === undefined &&
+      !state.creating;
     try {
-      let observed: Observation = await look();
+      let observed: Observation = await look(createOnAbsence);
       let decision = decide({ ...inputs(), observed });
+      if (observed.created) {
+        await event(uid, 'Normal', 'Created', 'created the AWS resource');
+        if (!observed.exists) {
+          observed = await look();
+          decision = decide({ ...inputs(), observed });
+        }
+      }
       if (decision.action === Action.Create) {
         if (!current) await event(uid, 'Normal', 'Creating', 'creating the AWS resource');
         state.creating = true;

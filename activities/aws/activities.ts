@@ -125,7 +125,11 @@ export function awsActivities(
   return {
     observeResource: (request) =>
       run(request, async (handler, context, desired) => {
-        const observed = await handler.observe(context, desired);
+        let observed: Observation = await handler.observe(context, desired);
+        if (request.createIfAbsent && handler.createsTagged && !observed.exists && !context.deleting) {
+          const created = await handler.create(context, desired);
+          observed = { ...(created ?? observed), created: true };
+        }
         await keepConnectionSecret(clients, handler, context, request, observed);
         return { ...observed, location: locationOf(context, observed) };
       }),

@@ -127,6 +127,13 @@ export interface ResourceHandler<Spec> {
    * read it back. Returns nothing when AWS has yet to settle it.
    */
   create(context: AwsContext, desired: Spec): Promise<Observation | void>;
+  /**
+   * The create call itself carries the owner tags: no moment exists in which
+   * the resource is there untagged, so a retry after a crash always finds
+   * it as ours by its tags. Such a kind's observe activity may create what
+   * it found absent at once (AwsRequest.createIfAbsent).
+   */
+  createsTagged?: boolean;
   /** Brings an existing resource in line with `desired`, fixing only what differs. */
   update(context: AwsContext, desired: Spec, observed: Observation): Promise<void>;
   /** Deletes the AWS resource and whatever it needs gone first. Idempotent. */

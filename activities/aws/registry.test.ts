@@ -12,3 +12,8 @@ test('every kind the operator serves has exactly one AWS handler, and every hand
 test('an unknown kind has no handler, and says so', async () => {
   await assert.rejects(handlerFor('Nope'), /no AWS handler for kind Nope/);
 });
+
+test('what a handler declares survives registration: SQS creates tagged, S3 does not (CreateBucket takes no tags)', async () => {
+  assert.equal((await handlerFor('SQSQueue')).createsTagged, true);
+  assert.equal((await handlerFor('S3Bucket')).createsTagged, undefined);
+});

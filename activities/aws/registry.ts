@@ -63,6 +63,7 @@ function asRegistered<Spec extends TObject, Status extends TObject>(
   return {
     kind: definition.kind,
     ...(handler.errorCodes ? { errorCodes: handler.errorCodes } : {}),
+    ...(handler.createsTagged ? { createsTagged: true } : {}),
     observe: (context, spec) => handler.observe(context, typed(spec)),
     create: (context, spec) => handler.create(context, typed(spec)),
     update: (context, spec, observed) => handler.update(context, typed(spec), observed),

@@ -33,6 +33,10 @@ export class FakeWorld {
   failures = new Map<string, Error[]>();
   /** createResource answers with the new resource, as handlers whose create calls tell everything do. */
   createAnswers = false;
+  /** The kind's create tags what it makes: observe creates when asked (AwsRequest.createIfAbsent). */
+  createsTagged = false;
+  /** Every observe request that asked to create on absence, whether or not it did. */
+  createIfAbsentAsked = 0;
 
   constructor(resource: Partial<LoadedResource> = {}) {
     this.resource = {
@@ -107,8 +111,14 @@ export class FakeWorld {
         this.enter('recordEvent');
         this.events.push(event);
       },
-      observeResource: async (): Promise<Observation> => {
+      observeResource: async (request): Promise<Observation> => {
         this.enter('observeResource');
+        if (request.createIfAbsent) this.createIfAbsentAsked++;
+        if (request.createIfAbsent && this.createsTagged && !this.aws.exists) {
+          this.calls.push('createdByObserve');
+          this.aws = { exists: true, differences: [], ready: this.aws.ready };
+          return { ...this.observation(), created: true };
+        }
         return this.observation();
       },
       createResource: async () => {

@@ -113,6 +113,36 @@ describe('reconcile workflow', () => {
     });
   });
 
+  test('a kind whose create tags what it makes is created by the observe that found it absent: one activity, one status write, two Events', async () => {
+    const world = new FakeWorld();
+    world.createsTagged = true;
+    await scenario(world, { resyncSeconds: 3600 }, async () => {
+      await eventually('Ready', phaseIs(world, 'Ready'));
+      assert.deepEqual(
+        world.calls.filter((call) => call !== 'loadResource'),
+        ['addFinalizer', 'observeResource', 'createdByObserve', 'recordEvent', 'recordEvent', 'patchStatus'],
+      );
+      assert.deepEqual(world.events.map((e) => e.reason), ['Created', 'Available']);
+      assert.equal(world.statuses.length, 1, 'no Pending status before the pass');
+      assert.equal(world.lastStatus?.externalID, 'data');
+    });
+  });
+
+  test('observe is never asked to create for an observe-only resource, an adoption, or one already recorded', async () => {
+    for (const resource of [
+      { management: { policy: 'Observe' as const, paused: false } },
+      { management: { policy: 'Full' as const, paused: false, adoption: 'adopt-or-create' as const } },
+      { externalID: 'data' },
+    ]) {
+      const world = new FakeWorld(resource);
+      world.createsTagged = true;
+      await scenario(world, { resyncSeconds: 3600 }, async () => {
+        await eventually('a pass done', () => world.statuses.length > 0);
+        assert.equal(world.createIfAbsentAsked, 0, JSON.stringify(resource));
+      });
+    }
+  });
+
   test('a spec change while waiting is applied at once, not at the next resync', async () => {
     const world = new FakeWorld();
     await scenario(world, { resyncSeconds: 3600 }, async (_handle, signalChange) => {

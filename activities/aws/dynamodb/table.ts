@@ -610,6 +610,8 @@ function deletionProtected(tableName: string): Error {
 /** The DynamoDBTable handler. */
 export const tableHandler: ResourceHandler<TableSpec> = {
   kind: 'DynamoDBTable',
+  // CreateTable takes the tags.
+  createsTagged: true,
   errorCodes: ERROR_CODES,
 
   async observe(context, desired) {

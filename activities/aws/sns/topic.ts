@@ -458,6 +458,8 @@ async function reconcileTopic(
 /** The SNSTopic handler. */
 export const topicHandler: ResourceHandler<TopicSpec> = {
   kind: 'SNSTopic',
+  // CreateTopic takes the tags.
+  createsTagged: true,
   errorCodes: ERROR_CODES,
 
   async observe(context, desired) {

@@ -301,6 +301,8 @@ function createdQueue(context: AwsContext, desired: QueueSpec, url: string): Obs
 export const queueHandler: ResourceHandler<QueueSpec> = {
   kind: 'SQSQueue',
   errorCodes: ERROR_CODES,
+  // CreateQueue takes the tags.
+  createsTagged: true,
 
   async observe(context, desired) {
     let observed: ObservedQueue;

@@ -51,8 +51,8 @@ export class Operator {
       // OPERATOR_DIST=<dir>: the compiled processes, as the container runs
       // them (`node dist/worker/main.js`), for benchmarks of memory and CPU.
       const compiled = process.env.OPERATOR_DIST;
-      // The watcher's V8 flags, as its Deployment runs it (deploy/helm/infra-operator/templates/watcher-deployment.yaml).
-      const v8Flags = name === 'watcher' ? ['--max-semi-space-size=2', '--optimize-for-size'] : [];
+      // The V8 flags both Deployments run with (deploy/helm/infra-operator/templates/*-deployment.yaml).
+      const v8Flags = ['--max-semi-space-size=2', '--optimize-for-size'];
       const command = [...v8Flags, ...(compiled ? [`${compiled}/${name}/main.js`] : ['--import', 'tsx', `${name}/main.ts`])];
       const child = spawn(process.execPath, command, {
         cwd: root,

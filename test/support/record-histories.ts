@@ -72,21 +72,24 @@ async function deleteAndFinish({ world, handle, signalChange }: Run): Promise<Hi
   return handle.fetchHistory();
 }
 
+/** Ready, one in-sync drift check on the resync timer, a drift repaired at the next, then deleted. */
+async function readyDriftRepairedDeleted(run: Run): Promise<History> {
+  const { world } = run;
+  await eventually('Ready', phaseIs(world, 'Ready'));
+  const observed = world.count('observeResource');
+  await eventually('a drift check on the resync timer', () => world.count('observeResource') >= observed + 1, 5000);
+  world.aws.differences = ['versioning: Enabled -> Suspended'];
+  await eventually('drift repaired', () => world.events.some((e) => e.reason === 'DriftRepaired'), 5000);
+  await eventually('Ready again with nothing to repair', () => world.count('updateResource') === 1 && phaseIs(world, 'Ready')());
+  return deleteAndFinish(run);
+}
+
 const paths: Path[] = [
   {
     name: 'reconcile-create',
     input: { resyncSeconds: 1 },
     world: () => new FakeWorld(),
-    async drive(run) {
-      const { world } = run;
-      await eventually('Ready', phaseIs(world, 'Ready'));
-      const observed = world.count('observeResource');
-      await eventually('a drift check on the resync timer', () => world.count('observeResource') >= observed + 1, 5000);
-      world.aws.differences = ['versioning: Enabled -> Suspended'];
-      await eventually('drift repaired', () => world.events.some((e) => e.reason === 'DriftRepaired'), 5000);
-      await eventually('Ready again with nothing to repair', () => world.count('updateResource') === 1 && phaseIs(world, 'Ready')());
-      return deleteAndFinish(run);
-    },
+    drive: readyDriftRepairedDeleted,
   },
   {
     // Since create-answers: the create's answer stands for the look after it.
@@ -97,16 +100,7 @@ const paths: Path[] = [
       world.createAnswers = true;
       return world;
     },
-    async drive(run) {
-      const { world } = run;
-      await eventually('Ready', phaseIs(world, 'Ready'));
-      const observed = world.count('observeResource');
-      await eventually('a drift check on the resync timer', () => world.count('observeResource') >= observed + 1, 5000);
-      world.aws.differences = ['versioning: Enabled -> Suspended'];
-      await eventually('drift repaired', () => world.events.some((e) => e.reason === 'DriftRepaired'), 5000);
-      await eventually('Ready again with nothing to repair', () => world.count('updateResource') === 1 && phaseIs(world, 'Ready')());
-      return deleteAndFinish(run);
-    },
+    drive: readyDriftRepairedDeleted,
   },
   {
     name: 'reconcile-provisioning',

@@ -103,6 +103,28 @@ const paths: Path[] = [
     drive: readyDriftRepairedDeleted,
   },
   {
+    // Since engine-2026-12: observe creates a createsTagged kind's resource; no Pending status first.
+    name: 'reconcile-observe-creates',
+    input: { resyncSeconds: 1 },
+    world: () => {
+      const world = new FakeWorld();
+      world.createsTagged = true;
+      return world;
+    },
+    drive: readyDriftRepairedDeleted,
+  },
+  {
+    // Since engine-2026-12, a kind that creates in two activities (S3): one patch marker, no Creating Event.
+    name: 'reconcile-create-current',
+    input: { resyncSeconds: 1 },
+    world: () => {
+      const world = new FakeWorld();
+      world.createAnswers = true;
+      return world;
+    },
+    drive: readyDriftRepairedDeleted,
+  },
+  {
     name: 'reconcile-provisioning',
     input: { resyncSeconds: 60 },
     world: () => {

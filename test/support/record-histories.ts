@@ -84,46 +84,34 @@ async function readyDriftRepairedDeleted(run: Run): Promise<History> {
   return deleteAndFinish(run);
 }
 
+/** A create path: a world set up by `configure`, then readyDriftRepairedDeleted. */
+function createPath(name: string, configure: (world: FakeWorld) => void): Path {
+  return {
+    name,
+    input: { resyncSeconds: 1 },
+    world: () => {
+      const world = new FakeWorld();
+      configure(world);
+      return world;
+    },
+    drive: readyDriftRepairedDeleted,
+  };
+}
+
 const paths: Path[] = [
-  {
-    name: 'reconcile-create',
-    input: { resyncSeconds: 1 },
-    world: () => new FakeWorld(),
-    drive: readyDriftRepairedDeleted,
-  },
-  {
-    // Since create-answers: the create's answer stands for the look after it.
-    name: 'reconcile-create-answers',
-    input: { resyncSeconds: 1 },
-    world: () => {
-      const world = new FakeWorld();
-      world.createAnswers = true;
-      return world;
-    },
-    drive: readyDriftRepairedDeleted,
-  },
-  {
-    // Since engine-2026-12: observe creates a createsTagged kind's resource; no Pending status first.
-    name: 'reconcile-observe-creates',
-    input: { resyncSeconds: 1 },
-    world: () => {
-      const world = new FakeWorld();
-      world.createsTagged = true;
-      return world;
-    },
-    drive: readyDriftRepairedDeleted,
-  },
-  {
-    // Since engine-2026-12, a kind that creates in two activities (S3): one patch marker, no Creating Event.
-    name: 'reconcile-create-current',
-    input: { resyncSeconds: 1 },
-    world: () => {
-      const world = new FakeWorld();
-      world.createAnswers = true;
-      return world;
-    },
-    drive: readyDriftRepairedDeleted,
-  },
+  createPath('reconcile-create', () => {}),
+  // Since create-answers: the create's answer stands for the look after it.
+  createPath('reconcile-create-answers', (world) => {
+    world.createAnswers = true;
+  }),
+  // Since engine-2026-12: observe creates a createsTagged kind's resource; no Pending status first.
+  createPath('reconcile-observe-creates', (world) => {
+    world.createsTagged = true;
+  }),
+  // Since engine-2026-12, a kind that creates in two activities (S3): one patch marker, no Creating Event.
+  createPath('reconcile-create-current', (world) => {
+    world.createAnswers = true;
+  }),
   {
     name: 'reconcile-provisioning',
     input: { resyncSeconds: 60 },

@@ -361,7 +361,8 @@ spec:
           `at +${during.map((at) => ((at - holdStarts) / 1000).toFixed(1)).join(', ')} s; ` +
           `activity slots in use at ${pendingSamples.length} samples: ${pendingSamples.join(',')}; Ready ${(performance.now() - readyAt).toFixed(0)} ms after the hold`,
       );
-      assert.deepEqual(pendingSamples, pendingSamples.map(() => 0), 'no activity is running while AWS creates');
+      // A sample may land on one of the few observes (milliseconds each, a slow machine's hundreds); a slot held through the wait would show in every one.
+      assert.ok(pendingSamples.filter((pending) => pending > 0).length <= 1, 'no activity is held while AWS creates');
       // Exponential backoff from 1 s to the 15 s cap: 1, 2, 4, 8, then every 15 s.
       assert.ok(describesDuringHold >= 3, 'it kept looking');
       // The workflow's backoff starts at 1 s and doubles to its 15 s cap: 0, 1, 3, 7, 15, 30, 45 s.

@@ -19,13 +19,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { CreateBucketCommand, DeleteBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import proto from '@temporalio/proto';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { workflowIdFor } from '../contract/identity.js';
-import { kubeClients } from '../kube/client.js';
+import { kubeClients, kubeConfigFromFiles } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { pool, residentMiB } from './support.js';
 
@@ -54,9 +53,7 @@ const ACTION_EVENTS = new Set([
 
 // The harness's short test intervals back to the defaults: drift checks at their real pace.
 const h = await startHarness({ RESYNC_SECONDS: '300', SWEEP_SECONDS: '300' });
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(h.stack.kubeconfigPath);
-const kube = kubeClients(kubeConfig);
+const kube = kubeClients(kubeConfigFromFiles([h.stack.kubeconfigPath]));
 const awsClientConfig = {
   region: 'us-east-1',
   endpoint: h.proxy.url,

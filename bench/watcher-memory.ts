@@ -13,9 +13,8 @@
  * OPERATOR_DIST=<tsc output> runs the operator compiled, as the image does.
  */
 import { performance } from 'node:perf_hooks';
-import { KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
-import { kubeClients } from '../kube/client.js';
+import { kubeClients, kubeConfigFromFiles } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { pool, residentMiB } from './support.js';
 
@@ -27,9 +26,7 @@ const KIND = 'SQSQueue';
 
 // The harness's short test intervals back to the defaults, as bench/load.ts sets them.
 const h = await startHarness({ RESYNC_SECONDS: '300', SWEEP_SECONDS: '300' });
-const kubeConfig = new KubeConfig();
-kubeConfig.loadFromFile(h.stack.kubeconfigPath);
-const kube = kubeClients(kubeConfig);
+const kube = kubeClients(kubeConfigFromFiles([h.stack.kubeconfigPath]));
 
 async function createQueues(names: string[]): Promise<void> {
   await pool(names, CONCURRENCY, async (name) => {

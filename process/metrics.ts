@@ -132,7 +132,7 @@ const VERB_PREFIXES: ReadonlyArray<[prefix: string, verb: string]> = [
   ['delete', 'delete'],
 ];
 
-/** The Kubernetes verb of a client-node API method (`readNamespacedSecret` → get); undefined for what is not a request. */
+/** The Kubernetes verb of a kube/client.ts API method (`readNamespacedSecret` → get); undefined for what is not a request. */
 export function kubeVerb(method: string): string | undefined {
   return VERB_PREFIXES.find(([prefix]) => method.startsWith(prefix))?.[1];
 }

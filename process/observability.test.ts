@@ -5,7 +5,7 @@ import { startOperatorHttp, type Check } from './http.js';
 import { refOfWorkflowId, resourceFields, sdkFields } from './log.js';
 import { instrumentKubeClients, kubeVerb, sampleValue } from './metrics.js';
 
-test('client-node method names map to Kubernetes verbs', () => {
+test('kube client method names map to Kubernetes verbs', () => {
   assert.equal(kubeVerb('readNamespacedSecret'), 'get');
   assert.equal(kubeVerb('getNamespacedCustomObject'), 'get');
   assert.equal(kubeVerb('listClusterCustomObject'), 'list');

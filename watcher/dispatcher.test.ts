@@ -45,7 +45,7 @@ function bucket(
       namespace: 'default',
       uid: overrides.uid ?? 'uid-1',
       generation: overrides.generation ?? 1,
-      ...(overrides.deleting ? { deletionTimestamp: new Date() } : {}),
+      ...(overrides.deleting ? { deletionTimestamp: new Date().toISOString() } : {}),
       ...(overrides.annotations ? { annotations: overrides.annotations } : {}),
     },
     spec: { providerRef: { name: 'aws' }, bucketName: 'data' },

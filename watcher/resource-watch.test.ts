@@ -7,8 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
-import { kubeClients, type CustomResource } from '../kube/client.js';
+import { kubeClients, type CustomResource, type KubeConfig } from '../kube/client.js';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { LIST_PAGE_SIZE, ResourceWatch, watchedObject, type WatchedObject, type WatchTimings } from './resource-watch.js';
 
@@ -180,13 +179,13 @@ async function scenario(
   api.closeWatchesAtOnce = initial.closeWatchesAtOnce ?? false;
   api.expireContinueTokens = initial.expireContinueTokens ?? 0;
   api.onExpire = () => initial.onExpire?.(api);
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [{ name: 'fake', server: await api.listen(), skipTLSVerify: true }],
-    users: [{ name: 'u' }],
-    contexts: [{ name: 'c', cluster: 'fake', user: 'u' }],
-    currentContext: 'c',
-  });
+  const config: KubeConfig = {
+    source: 'fake',
+    server: await api.listen(),
+    namespace: 'default',
+    tls: { rejectUnauthorized: false },
+    credentials: { type: 'none' },
+  };
   const events: string[] = [];
   const name = (o: WatchedObject) => `${o.ref.namespace}/${o.ref.name}`;
   const watch = new ResourceWatch(
@@ -389,7 +388,7 @@ function heavyBucket(name: string, resourceVersion: string): CustomResource {
     manager: `kubectl-client-side-apply-${i}`,
     operation: 'Update',
     apiVersion: `${API_GROUP}/${API_VERSION}`,
-    time: new Date('2026-12-01T12:00:00Z'),
+    time: '2026-12-01T12:00:00Z',
     fieldsType: 'FieldsV1',
     fieldsV1: { 'f:metadata': { 'f:annotations': { '.': {} } } },
   }));

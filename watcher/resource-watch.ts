@@ -10,10 +10,9 @@
  * object (about 25 KiB with its managedFields): at 1,000 objects per kind the
  * difference is what decides the watcher's memory.
  */
-import { Watch } from '@kubernetes/client-node';
 import { Annotations, type ObjectRef } from '../contract/identity.js';
 import { API_GROUP, API_VERSION, type KindDefinition } from '../crds/index.js';
-import type { CustomResource, KubeClients } from '../kube/client.js';
+import { kubeWatch, type CustomResource, type KubeClients } from '../kube/client.js';
 import { log } from '../process/log.js';
 
 /**
@@ -261,8 +260,8 @@ export class ResourceWatch {
       const relist = setTimeout(() => finish('relist'), this.timings.relistMs);
       this.abortCurrent = () => finish('stopped');
 
-      new Watch(this.clients.config)
-        .watch(
+      kubeWatch(
+          this.clients.config,
           this.path,
           { resourceVersion, allowWatchBookmarks: true },
           (phase: string, object: CustomResource & { code?: number }) => {
@@ -284,8 +283,7 @@ export class ResourceWatch {
             }
           },
           (error: unknown) => finish(error ? 'error' : 'closed'),
-        )
-        .then(
+        ).then(
           (abort) => {
             controller = abort;
             if (settled) abort.abort();

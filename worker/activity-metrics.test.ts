@@ -91,11 +91,11 @@ test('the apply time is the creation for generation 1, else the newest spec writ
     metadata: {
       name: 'logs',
       generation,
-      creationTimestamp: new Date(created),
+      creationTimestamp: new Date(created).toISOString(),
       managedFields: [
-        { manager: 'kubectl', operation: 'Update', time: new Date('2025-01-01T00:10:00Z'), fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } },
-        { manager: 'infra-operator', operation: 'Update', subresource: 'status', time: new Date('2025-01-01T00:20:00Z'), fieldsType: 'FieldsV1', fieldsV1: { 'f:status': {} } },
-        { manager: 'kubectl-label', operation: 'Update', time: new Date('2025-01-01T00:30:00Z'), fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } },
+        { manager: 'kubectl', operation: 'Update', time: '2025-01-01T00:10:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } },
+        { manager: 'infra-operator', operation: 'Update', subresource: 'status', time: '2025-01-01T00:20:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:status': {} } },
+        { manager: 'kubectl-label', operation: 'Update', time: '2025-01-01T00:30:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': {} } },
       ],
     },
     spec: {},

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { AwsRequest } from '../../contract/activities.js';
-import type { KubeClients } from '../../kube/client.js';
+import type { KubeClients, CoreV1Api, CustomObjectsApi } from '../../kube/client.js';
 import { EXPIRY_MARGIN_MS, LruCache, sharedIdentity } from './cache.js';
 import { PassContexts, awsContextFor, type AwsSettings } from './context.js';
 import { clearCredentialCache } from './credentials.js';

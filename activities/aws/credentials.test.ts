@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Api } from '@kubernetes/client-node';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { AWSProviderSpec } from '../../crds/kinds/aws-provider.js';
 import { loadConfig, parseAmbientCredentialNamespaces } from '../../process/config.js';
 import { FailureType } from '../../contract/failures.js';
 import { failure, reasonOf } from './testing.js';
-import type { KubeClients } from '../../kube/client.js';
+import type { KubeClients, CoreV1Api } from '../../kube/client.js';
 import { providerCredentials, type CredentialSettings } from './credentials.js';
 import { fakeSts } from '../../test/support/fake-sts.js';
 

@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
 import { Annotations, FINALIZER, SECRET_IN_USE_FINALIZER } from '../../contract/identity.js';
 import { kindDefinition } from '../../crds/index.js';
 import { eventName, kubeActivities, managementFrom, recordedID } from './activities.js';
-import type { KubeClients } from '../../kube/client.js';
+import type { KubeClients, CoreV1Api, CustomObjectsApi } from '../../kube/client.js';
 
 interface StoredObject {
   metadata: { name: string; namespace: string; uid: string; resourceVersion: string; generation?: number; finalizers?: string[]; deletionTimestamp?: string; annotations?: Record<string, string> };
@@ -77,8 +76,8 @@ class FakeApi {
     };
     const core: Partial<CoreV1Api> = {
       readNamespacedSecret: async ({ namespace, name }) =>
-        structuredClone(this.objects.get(`secrets/${namespace}/${name}`) ?? this.fail(404)) as V1Secret,
-      patchNamespacedSecret: async ({ namespace, name, body }) => this.patch(`secrets/${namespace}/${name}`, body as Operation[]) as V1Secret,
+        structuredClone(this.objects.get(`secrets/${namespace}/${name}`) ?? this.fail(404)),
+      patchNamespacedSecret: async ({ namespace, name, body }) => this.patch(`secrets/${namespace}/${name}`, body as Operation[]),
       createNamespacedEvent: async ({ body }) => {
         if (this.eventStatus) this.fail(this.eventStatus);
         if (this.events.some((event) => (event as { metadata?: { name?: string } }).metadata?.name === body.metadata?.name)) this.fail(409);

@@ -5,7 +5,6 @@
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Value } from '@sinclair/typebox/value';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { kindDefinition, kinds, API_GROUP, API_GROUP_VERSION, API_VERSION, type KindDefinition } from '../../crds/index.js';
 import type { DeletionPolicy } from '../../crds/schema.js';
 import type { JsonObject, KubeActivities, KubeEvent, LoadedResource, Management, ResourceStatus } from '../../contract/activities.js';
@@ -26,6 +25,7 @@ import {
   httpStatus,
   jsonPatchCustomResource,
   mergePatchStatus,
+  PatchType,
   readCustomResource,
   type CustomResource,
   type KubeClients,
@@ -129,7 +129,7 @@ async function editSecretFinalizer(clients: KubeClients, namespace: string, name
             { op: 'add', path: '/metadata/finalizers', value: next },
           ],
         },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        PatchType.JsonPatch,
       );
       return;
     } catch (error) {

@@ -4,12 +4,11 @@
  * here runs inside an activity; only versions and names leave it.
  */
 import { createHash } from 'node:crypto';
-import type { V1Secret } from '@kubernetes/client-node';
 import { ApplicationFailure } from '@temporalio/common';
 import type { JsonObject } from '../../contract/activities.js';
 import { FailureType, type FailureDetails } from '../../contract/failures.js';
 import { API_GROUP_VERSION } from '../../crds/index.js';
-import { httpStatus, readCustomResource, type KubeClients } from '../../kube/client.js';
+import { httpStatus, readCustomResource, type KubeClients, type Secret } from '../../kube/client.js';
 import type { ObjectRef } from '../../contract/identity.js';
 import type { SecretKeyReference, SecretValue } from '../aws/handler.js';
 
@@ -27,7 +26,7 @@ function secretMissing(message: string): ApplicationFailure {
 
 /** One key of a Secret in `namespace`, decoded; a missing Secret or key is a wait naming it. */
 export async function readSecretKey(clients: KubeClients, namespace: string, ref: SecretKeyReference): Promise<SecretValue> {
-  let secret: V1Secret;
+  let secret: Secret;
   try {
     secret = await clients.core.readNamespacedSecret({ name: ref.name, namespace });
   } catch (error) {
@@ -91,7 +90,7 @@ export async function writeConnectionSecret(
   details: Record<string, string>,
 ): Promise<void> {
   const digest = digestOf(details);
-  const body: V1Secret = {
+  const body: Secret = {
     metadata: {
       name,
       namespace: owner.namespace,
@@ -104,7 +103,7 @@ export async function writeConnectionSecret(
     type: 'Opaque',
     stringData: details,
   };
-  let existing: V1Secret | undefined;
+  let existing: Secret | undefined;
   try {
     existing = await clients.core.readNamespacedSecret({ name, namespace: owner.namespace });
   } catch (error) {
@@ -140,7 +139,7 @@ export async function writeConnectionSecret(
 
 /** Removes the connection Secret `name` of `owner`, when it is that object's. */
 export async function deleteConnectionSecret(clients: KubeClients, owner: ConnectionSecretOwner, name: string): Promise<void> {
-  let existing: V1Secret;
+  let existing: Secret;
   try {
     existing = await clients.core.readNamespacedSecret({ name, namespace: owner.namespace });
   } catch (error) {

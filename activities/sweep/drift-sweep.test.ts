@@ -114,7 +114,7 @@ function listedVpc(overrides: { annotations?: Record<string, string>; status?: R
       generation: overrides.generation ?? 2,
       finalizers: [FINALIZER],
       ...(overrides.annotations ? { annotations: overrides.annotations } : {}),
-      ...(overrides.deleting ? { deletionTimestamp: new Date('2026-01-01T00:00:00Z') } : {}),
+      ...(overrides.deleting ? { deletionTimestamp: '2026-01-01T00:00:00Z' } : {}),
     },
     spec: { providerRef: { name: 'aws' }, cidrBlock: '10.0.0.0/16', tags: { team: 'platform' } },
     status: {

@@ -6,11 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeConfig } from '@kubernetes/client-node';
 import proto from '@temporalio/proto';
 import { API_GROUP, API_VERSION } from '../../crds/index.js';
 import { workflowIdFor } from '../../contract/identity.js';
-import { kubeClients, type KubeClients } from '../../kube/client.js';
+import { kubeClients, kubeConfigFromFiles, type KubeClients } from '../../kube/client.js';
 import { providerName, startHarness, type Harness } from '../support/harness.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
@@ -21,8 +20,7 @@ let kube: KubeClients;
 
 before(async () => {
   h = await startHarness();
-  const config = new KubeConfig();
-  config.loadFromFile(h.stack.kubeconfigPath);
+  const config = kubeConfigFromFiles([h.stack.kubeconfigPath]);
   kube = kubeClients(config);
   await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true, 120_000);
 });

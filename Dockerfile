@@ -13,6 +13,9 @@ RUN node dist/worker/workflow-bundle.js /app/dist/workflows/index.js /app/dist/w
 FROM node:20.19-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# Two malloc arenas, not eight per core: the Temporal core's and libuv's
+# threads otherwise each grow one (about 30 MiB less RSS in the worker).
+ENV MALLOC_ARENA_MAX=2
 ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund

@@ -58,6 +58,8 @@ export class Operator {
         cwd: root,
         env: {
           ...process.env,
+          // As the Deployments run them (the chart's commonEnv).
+          MALLOC_ARENA_MAX: '2',
           KUBECONFIG: this.options.kubeconfigPath,
           TEMPORAL_ADDRESS: this.options.temporalAddress,
           TASK_QUEUE: this.options.taskQueue,

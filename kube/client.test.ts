@@ -160,7 +160,7 @@ test('an exec credential plugin is run for the client certificate, once while it
   assert.deepEqual((await readFile(runs, 'utf8')).trim().split('\n'), ['ran'], 'one run for three requests');
 });
 
-test('a failing exec plugin is an error naming it and what it printed', async () => {
+test('a failing exec plugin is an error naming it and what it printed to stderr, never its credential output', async () => {
   const path = join(scratch, 'failing-kubeconfig');
   await writeFile(
     path,
@@ -172,6 +172,23 @@ test('a failing exec plugin is an error naming it and what it printed', async ()
     }),
   );
   await assert.rejects(credentialsFor(kubeConfigFromFiles([path])), /exec plugin sh exited 3: expired session/);
+
+  // A plugin that prints its token bare, not as an ExecCredential: the error says so without quoting it.
+  const bare = join(scratch, 'bare-token-kubeconfig');
+  await writeFile(
+    bare,
+    JSON.stringify({
+      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: { exec: { command: 'sh', args: ['-c', 'echo SECRETTOKENVALUE'] } } }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'x',
+    }),
+  );
+  await assert.rejects(credentialsFor(kubeConfigFromFiles([bare])), (error: unknown) => {
+    assert.match(String(error), /printed no ExecCredential: its output is not JSON/);
+    assert.doesNotMatch(String(error), /SECRETTOKE/, 'not even the start JSON.parse would quote');
+    return true;
+  });
 });
 
 test('KUBECONFIG files merge as kubectl merges them: the first to name an entry wins, relative file paths resolve from their file', async () => {

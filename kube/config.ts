@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
@@ -235,7 +236,7 @@ export function forgetCredentials(config: KubeConfig): void {
 }
 
 async function readTokenFile(path: string): Promise<Cached> {
-  const token = readFileSync(path, 'utf8').trim();
+  const token = (await readFile(path, 'utf8')).trim();
   return { credentials: { authorization: `Bearer ${token}` }, until: Date.now() + TOKEN_FILE_MAX_AGE_MS };
 }
 
@@ -266,7 +267,9 @@ function runExecPlugin(plugin: ExecPlugin): Promise<Cached> {
       }
       try {
         const status = section(section(JSON.parse(stdout)).status) as ExecCredentialStatus;
+        // No expiry: good until the API server refuses it (forgetCredentials), as client-go has it.
         const expires = status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Number.POSITIVE_INFINITY;
+        if (Number.isNaN(expires)) throw new Error(`expirationTimestamp ${status.expirationTimestamp} is not a time`);
         resolve({
           credentials: {
             ...(status.token ? { authorization: `Bearer ${status.token}` } : {}),
@@ -276,7 +279,9 @@ function runExecPlugin(plugin: ExecPlugin): Promise<Cached> {
           until: expires - EXEC_EXPIRY_MARGIN_MS,
         });
       } catch (error) {
-        reject(new Error(`kubeconfig exec plugin ${plugin.command} printed no ExecCredential: ${String(error)}`));
+        // JSON.parse's message quotes the text it failed on, which is the credential: never repeat it.
+        const why = error instanceof SyntaxError ? 'its output is not JSON' : (error as Error).message;
+        reject(new Error(`kubeconfig exec plugin ${plugin.command} printed no ExecCredential: ${why}`));
       }
     });
   });

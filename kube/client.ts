@@ -15,7 +15,7 @@ import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import type { ObjectRef } from '../contract/identity.js';
 import { credentialsFor, defaultKubeConfig, forgetCredentials, type KubeConfig, type RequestCredentials } from './config.js';
 
-export { defaultKubeConfig, kubeConfigFromFiles, type KubeConfig } from './config.js';
+export { kubeConfigFromFiles, type KubeConfig } from './config.js';
 
 export interface ObjectMeta {
   name?: string;
@@ -48,11 +48,6 @@ export interface Secret extends KubernetesObject {
   type?: string;
   data?: Record<string, string>;
   stringData?: Record<string, string>;
-}
-
-export interface ListMeta {
-  resourceVersion?: string;
-  continue?: string;
 }
 
 /** An error answer of the API server: `code` is its HTTP status, `body` its Status object when it sent one. */
@@ -110,7 +105,6 @@ export interface CustomObjectsApi {
   listNamespacedCustomObject(params: NamespacedCustomPath & ListOptions): Promise<unknown>;
   createNamespacedCustomObject(params: NamespacedCustomPath & { body: object }): Promise<unknown>;
   replaceNamespacedCustomObject(params: NamedCustomPath & { body: object }): Promise<unknown>;
-  deleteNamespacedCustomObject(params: NamedCustomPath & { body?: object }): Promise<unknown>;
   patchNamespacedCustomObject(params: NamedCustomPath & { body: object }, patchType?: PatchType): Promise<unknown>;
   patchNamespacedCustomObjectStatus(params: NamedCustomPath & { body: object }, patchType?: PatchType): Promise<unknown>;
 }
@@ -144,23 +138,35 @@ function fingerprint(values: ReadonlyArray<string | Buffer | boolean | undefined
   return hash.digest('hex');
 }
 
+/** The agent key of each configuration, for requests whose credentials add no certificate: hashed once, not per request. */
+const configAgentKeys = new WeakMap<KubeConfig, string>();
+
+function agentKey(config: KubeConfig, credentials: RequestCredentials): string {
+  if (!config.server.startsWith('https:')) return 'http';
+  const certificateFromCredentials = credentials.cert !== undefined || credentials.key !== undefined;
+  const cached = certificateFromCredentials ? undefined : configAgentKeys.get(config);
+  if (cached) return cached;
+  const { ca, servername, rejectUnauthorized } = config.tls;
+  const key = `https:${fingerprint([ca, credentials.cert ?? config.tls.cert, credentials.key ?? config.tls.key, servername, rejectUnauthorized])}`;
+  if (!certificateFromCredentials) configAgentKeys.set(config, key);
+  return key;
+}
+
 /** The process-wide keep-alive agent for this server's TLS identity (CA, client certificate, servername). */
 function agentFor(config: KubeConfig, credentials: RequestCredentials): http.Agent {
   const secure = config.server.startsWith('https:');
-  const tls: https.AgentOptions = secure
-    ? Object.fromEntries(
-        Object.entries({
-          ca: config.tls.ca,
-          cert: credentials.cert ?? config.tls.cert,
-          key: credentials.key ?? config.tls.key,
-          servername: config.tls.servername,
-          rejectUnauthorized: config.tls.rejectUnauthorized,
-        }).filter(([, value]) => value !== undefined),
-      )
-    : {};
-  const key = secure
-    ? `https:${fingerprint([tls.ca as Buffer | undefined, tls.cert as Buffer | undefined, tls.key as Buffer | undefined, tls.servername, tls.rejectUnauthorized])}`
-    : 'http';
+  // Only what is set: an agent's options override each request's, and an
+  // explicit undefined would still count as given.
+  const tls: https.AgentOptions = Object.fromEntries(
+    Object.entries({
+      ca: config.tls.ca,
+      cert: credentials.cert ?? config.tls.cert,
+      key: credentials.key ?? config.tls.key,
+      servername: config.tls.servername,
+      rejectUnauthorized: config.tls.rejectUnauthorized,
+    }).filter(([, value]) => value !== undefined),
+  );
+  const key = agentKey(config, credentials);
   let agent = sharedAgents.get(key);
   if (!agent) {
     agent = countConnections(
@@ -229,7 +235,7 @@ function readBody(response: http.IncomingMessage): Promise<string> {
 }
 
 /** One request and its JSON answer. */
-export async function kubeRequest<T>(config: KubeConfig, method: string, path: string, options: RequestOptions = {}): Promise<T> {
+async function kubeRequest<T>(config: KubeConfig, method: string, path: string, options: RequestOptions = {}): Promise<T> {
   const text = await readBody(await send(config, method, path, options, false));
   return (text ? JSON.parse(text) : undefined) as T;
 }
@@ -313,7 +319,6 @@ function customObjectsApi(config: KubeConfig): CustomObjectsApi {
     listNamespacedCustomObject: (path) => kubeRequest(config, 'GET', inNamespace(path), { query: listQuery(path) }),
     createNamespacedCustomObject: (path) => kubeRequest(config, 'POST', inNamespace(path), { body: path.body }),
     replaceNamespacedCustomObject: (path) => kubeRequest(config, 'PUT', named(path), { body: path.body }),
-    deleteNamespacedCustomObject: (path) => kubeRequest(config, 'DELETE', named(path), path.body ? { body: path.body } : {}),
     patchNamespacedCustomObject: (path, patchType = PatchType.MergePatch) =>
       kubeRequest(config, 'PATCH', named(path), { body: path.body, contentType: patchType }),
     patchNamespacedCustomObjectStatus: (path, patchType = PatchType.MergePatch) =>

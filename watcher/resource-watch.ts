@@ -261,35 +261,35 @@ export class ResourceWatch {
       this.abortCurrent = () => finish('stopped');
 
       kubeWatch(
-          this.clients.config,
-          this.path,
-          { resourceVersion, allowWatchBookmarks: true },
-          (phase: string, object: CustomResource & { code?: number }) => {
-            lastEvent = Date.now();
-            events++;
-            if (phase === 'ERROR') {
-              finish(object.code === 410 ? 'gone' : 'error');
-              return;
-            }
-            resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
-            if (phase === 'BOOKMARK') return;
-            const watched = watchedObject(this.definition, object);
-            if (phase === 'DELETED') {
-              this.cache.delete(keyOf(watched));
-              this.handler.remove(watched);
-            } else {
-              this.cache.set(keyOf(watched), watched);
-              this.handler.upsert(watched, false);
-            }
-          },
-          (error: unknown) => finish(error ? 'error' : 'closed'),
-        ).then(
-          (abort) => {
-            controller = abort;
-            if (settled) abort.abort();
-          },
-          () => finish('error'),
-        );
+        this.clients.config,
+        this.path,
+        { resourceVersion, allowWatchBookmarks: true },
+        (phase: string, object: CustomResource & { code?: number }) => {
+          lastEvent = Date.now();
+          events++;
+          if (phase === 'ERROR') {
+            finish(object.code === 410 ? 'gone' : 'error');
+            return;
+          }
+          resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
+          if (phase === 'BOOKMARK') return;
+          const watched = watchedObject(this.definition, object);
+          if (phase === 'DELETED') {
+            this.cache.delete(keyOf(watched));
+            this.handler.remove(watched);
+          } else {
+            this.cache.set(keyOf(watched), watched);
+            this.handler.upsert(watched, false);
+          }
+        },
+        (error: unknown) => finish(error ? 'error' : 'closed'),
+      ).then(
+        (abort) => {
+          controller = abort;
+          if (settled) abort.abort();
+        },
+        () => finish('error'),
+      );
     });
   }
 }

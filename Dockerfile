@@ -15,6 +15,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 # Two malloc arenas, not eight per core: the Temporal core's and libuv's
 # threads otherwise each grow one (about 30 MiB less RSS in the worker).
+# Both Deployments (chart and deploy/operator.yaml) inherit it from here.
 ENV MALLOC_ARENA_MAX=2
 ENV WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 COPY package.json package-lock.json ./

@@ -58,7 +58,7 @@ export class Operator {
         cwd: root,
         env: {
           ...process.env,
-          // As the Deployments run them (the chart's commonEnv).
+          // As the image runs them (its ENV MALLOC_ARENA_MAX).
           MALLOC_ARENA_MAX: '2',
           KUBECONFIG: this.options.kubeconfigPath,
           TEMPORAL_ADDRESS: this.options.temporalAddress,

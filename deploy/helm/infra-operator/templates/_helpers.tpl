@@ -105,11 +105,6 @@ so a release never quietly runs on the dev server it was not meant to.
 
 {{/* Environment both processes share: Temporal, the task queue, the pod's own name and namespace. */}}
 {{- define "infra-operator.commonEnv" -}}
-# Two malloc arenas, not eight per core: the Temporal core's and libuv's
-# threads otherwise each grow an arena of their own (about 30 MiB less RSS
-# in the worker, bench/load.ts).
-- name: MALLOC_ARENA_MAX
-  value: "2"
 - name: TEMPORAL_ADDRESS
   value: {{ include "infra-operator.temporalAddress" . | quote }}
 - name: TEMPORAL_NAMESPACE

@@ -22,11 +22,14 @@ function port(name: string, fallback: number): number {
   return value;
 }
 
-/** Which process reads the configuration: the two differ only in default ports. */
-export type OperatorProcessName = 'worker' | 'watcher';
+/**
+ * Which process reads the configuration: they differ only in default ports.
+ * `operator` is both parts in one process (operator/main.ts), on the worker's ports.
+ */
+export type OperatorProcessName = 'worker' | 'watcher' | 'operator';
 
-/** Default OPERATOR_HTTP_PORT of each process, so both can run on one host. */
-export const DEFAULT_HTTP_PORTS: Record<OperatorProcessName, number> = { worker: 9090, watcher: 9091 };
+/** Default OPERATOR_HTTP_PORT of each process, so worker and watcher can run on one host. */
+export const DEFAULT_HTTP_PORTS: Record<OperatorProcessName, number> = { worker: 9090, watcher: 9091, operator: 9090 };
 /** Default TEMPORAL_METRICS_PORT: the Temporal SDK's exporter (the worker's only: the watcher has no SDK core). */
 export const DEFAULT_TEMPORAL_METRICS_PORT = 9464;
 

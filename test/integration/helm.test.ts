@@ -56,7 +56,13 @@ interface Container {
 }
 interface Deployment {
   metadata: { name: string };
-  spec: { template: { spec: { serviceAccountName?: string; containers: Container[] } } };
+  spec: { template: { spec: { serviceAccountName?: string; terminationGracePeriodSeconds?: number; containers: Container[] } } };
+}
+interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
 }
 
 let stack: LocalStack;
@@ -244,6 +250,57 @@ describe('the chart renders and the API server accepts it', () => {
     const dev = await notes('values-dev.yaml');
     assert.match(dev, /NOT FOR PRODUCTION/);
     assert.match(dev, /port-forward svc\/infra-operator-temporal-dev 8233/);
+  });
+
+  test('singleProcess: the worker Deployment runs both parts with both environments and both RBACs, dry-run on the server', async () => {
+    const twoProcesses = documents(await render('values.yaml'));
+    const rendered = await render('values.yaml', ['--set', 'singleProcess=true', '--set', 'networkPolicy.enabled=true']);
+    const objects = documents(rendered);
+    const output = await kubectl(['apply', '--dry-run=server', '-n', namespace, '-f', '-'], rendered);
+    assert.equal(output.split('\n').filter((line) => line.endsWith('(server dry run)')).length, objects.length, output);
+
+    const deployment = (from: typeof objects, name: string) => from.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as unknown as Deployment;
+    assert.deepEqual(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort(), [`${release}-temporal-dev`, `${release}-worker`]);
+    const worker = deployment(objects, `${release}-worker`).spec.template.spec;
+    const container = worker.containers[0];
+    assert.equal(container.command?.at(-1), 'dist/operator/main.js');
+    assert.deepEqual(container.command?.slice(0, -1), deployment(twoProcesses, `${release}-worker`).spec.template.spec.containers[0].command?.slice(0, -1), 'the node flags of the worker');
+    assert.equal(worker.terminationGracePeriodSeconds, deployment(twoProcesses, `${release}-worker`).spec.template.spec.terminationGracePeriodSeconds);
+    // The union of both processes' environments, each variable as that process had it (POD_NAME from the downward API too); the port is the worker's.
+    const env = new Map((container.env ?? []).map((variable) => [variable.name, variable]));
+    for (const component of ['worker', 'watcher']) {
+      for (const variable of deployment(twoProcesses, `${release}-${component}`).spec.template.spec.containers[0].env ?? []) {
+        if (component === 'watcher' && variable.name === 'OPERATOR_HTTP_PORT') continue;
+        assert.deepEqual(env.get(variable.name), variable, `${variable.name} as the ${component} has it`);
+      }
+    }
+    assert.equal(env.get('LEASE_NAME')?.value, `${release}-watcher`);
+    assert.equal(env.get('MAX_INFLIGHT_SIGNALS')?.value, '16');
+
+    // Nothing runs as, selects or scrapes watcher pods that no longer exist; only the watcher's roles keep its name.
+    const component = (o: unknown) => (o as { metadata: { labels?: Record<string, string> } }).metadata.labels?.['app.kubernetes.io/component'];
+    const leftOver = objects.filter((o) => component(o) === 'watcher' && !o.kind.startsWith('ClusterRole') && !o.kind.startsWith('Role'));
+    assert.deepEqual(leftOver.map((o) => `${o.kind}/${o.metadata.name}`), []);
+    assert.ok(objects.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === `${release}-worker`));
+
+    // The worker's ServiceAccount holds exactly what the two held between them.
+    const boundRules = (from: typeof objects, account: string): PolicyRule[] =>
+      from
+        .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+        .map((o) => o as unknown as { roleRef: { kind: string; name: string }; subjects: Array<{ kind: string; name: string; namespace?: string }> })
+        .filter((binding) => binding.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === namespace))
+        .flatMap((binding) => (from.find((o) => o.kind === binding.roleRef.kind && o.metadata.name === binding.roleRef.name) as unknown as { rules: PolicyRule[] }).rules);
+    const rules = boundRules(objects, `${release}-worker`);
+    const allows = (group: string, resource: string, verb: string, name?: string) =>
+      rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))));
+    for (const verb of ['get', 'update']) assert.ok(allows('coordination.k8s.io', 'leases', verb, `${release}-watcher`), `leases ${verb}`);
+    assert.ok(allows('coordination.k8s.io', 'leases', 'create'), 'leases create');
+    for (const definition of kinds) {
+      for (const verb of ['list', 'watch']) assert.ok(allows('aws-infra-operator.runner.codes', definition.plural, verb), `${definition.plural} ${verb}`);
+    }
+    const sorted = (list: PolicyRule[]) => list.map((rule) => JSON.stringify(rule)).sort();
+    assert.deepEqual(sorted(rules), sorted([...boundRules(twoProcesses, `${release}-worker`), ...boundRules(twoProcesses, `${release}-watcher`)]));
+    assert.deepEqual(objects.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name), [`${release}-worker`]);
   });
 
   test('RBAC names exactly the kinds of crds/index.ts, each with its status', async () => {

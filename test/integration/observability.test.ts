@@ -2,7 +2,8 @@
  * Probes, metrics and watcher leader election on the real stack: the
  * processes' /readyz and /metrics after an S3Bucket reaches Ready, the
  * Temporal SDK's own metrics, and two watchers of which the leader is
- * killed with SIGKILL while a resource is applied.
+ * killed with SIGKILL while a resource is applied; then both parts in one
+ * process (operator/main.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,6 +142,38 @@ describe('observability', { timeout: 300_000 }, () => {
     } finally {
       await standby.stop();
       await h.operator.start(['watcher']);
+    }
+  });
+
+  test('one process runs both parts: it leads, a CR reaches Ready and is deleted, and SIGTERM ends it cleanly, the Lease given up', async () => {
+    await h.operator.stop();
+    const single = h.operator.replica({ POD_NAME: 'operator-single' });
+    await single.start(['operator']);
+    try {
+      await h.until('one process /readyz', async () => (await readyz(single, 'operator')).status === 200, 90_000);
+      const detail = (await readyz(single, 'operator')).detail;
+      assert.match(detail, /polling/, 'the worker part is ready');
+      assert.match(detail, /leading: every kind listed/, 'the watcher part took the Lease and listed');
+
+      await h.apply(`${bucketYaml('one-process-bucket')}  deletionPolicy: Delete\n`);
+      await ready('one-process-bucket', 90_000);
+      const metrics = await scrape(`${single.httpURL('operator')}/metrics`);
+      assert.equal(metricValue(metrics, 'infra_operator_leader'), 1);
+      assert.ok(metricValue(metrics, 'infra_operator_signals_total', { kind: 'S3Bucket', signal: 'signalWithStart', outcome: 'sent' }) >= 1, 'the watcher part signals');
+      assert.ok(metricValue(metrics, 'infra_operator_aws_calls_total', { service: 'S3', operation: 'CreateBucket', outcome: 'success' }) >= 1, 'the worker part calls AWS');
+      assert.match(await scrape(single.temporalMetricsURL('operator')), /^temporal_\w+/m, 'the Temporal SDK serves its metrics');
+
+      const deletesBefore = h.proxy.count('DeleteBucket');
+      await h.kubectl(['delete', 's3bucket', 'one-process-bucket', '-n', 'default', '--wait=true', '--timeout=120s']);
+      assert.ok(h.proxy.count('DeleteBucket') > deletesBefore, 'the bucket was deleted in AWS before the CR went');
+
+      await single.stop(['operator']);
+      assert.equal(single.exitCode('operator'), 0, `SIGTERM drains and exits 0\n${single.tail()}`);
+      const lease = JSON.parse(await h.kubectl(['get', 'lease', 'infra-operator-watcher', '-n', 'default', '-o', 'json'])) as { spec: { holderIdentity?: string } };
+      assert.equal(lease.spec.holderIdentity ?? '', '', 'the Lease is given up on the way out');
+    } finally {
+      await single.stop();
+      await h.operator.start();
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Runs the operator's two processes (worker and watcher) against a local
- * stack, as child processes, so tests can kill and restart each of them.
+ * Runs the operator's processes against a local stack, as child processes,
+ * so tests can kill and restart each of them: the worker and the watcher,
+ * or `operator`, both parts in one process (operator/main.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-export type OperatorProcess = 'worker' | 'watcher';
+export type OperatorProcess = 'worker' | 'watcher' | 'operator';
 
 export interface OperatorOptions {
   kubeconfigPath: string;
@@ -108,12 +109,17 @@ export class Operator {
     return child !== undefined && child.exitCode === null && child.signalCode === null;
   }
 
+  /** How a process that has exited ended: its exit code, or null while running or when killed by a signal. */
+  exitCode(name: OperatorProcess): number | null {
+    return this.processes.get(name)?.exitCode ?? null;
+  }
+
   /** Kills a process the hard way (SIGKILL): a crash, not a shutdown. */
   async kill(name: OperatorProcess): Promise<void> {
     await this.signal(name, 'SIGKILL');
   }
 
-  async stop(which: OperatorProcess[] = ['watcher', 'worker']): Promise<void> {
+  async stop(which: OperatorProcess[] = ['watcher', 'worker', 'operator']): Promise<void> {
     for (const name of which) await this.signal(name, 'SIGTERM');
   }
 

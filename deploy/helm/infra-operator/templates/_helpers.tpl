@@ -43,6 +43,23 @@ app.kubernetes.io/component: {{ index . 1 }}
 app.kubernetes.io/component: {{ index . 1 }}
 {{- end -}}
 
+{{/*
+The components that run as their own Deployment, space-separated (range over
+`include ... | splitList " "`): with singleProcess the worker's pods run the
+watcher's part too, so no object may select watcher pods that never exist.
+*/}}
+{{- define "infra-operator.deployedComponents" -}}
+{{- if .Values.singleProcess -}}worker{{- else -}}worker watcher{{- end -}}
+{{- end -}}
+
+{{/* The ServiceAccount whose pods run one component's code: (list $ "watcher"). */}}
+{{- define "infra-operator.runningServiceAccountName" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- if $root.Values.singleProcess -}}{{- $component = "worker" -}}{{- end -}}
+{{- include "infra-operator.serviceAccountName" (list $root $component) -}}
+{{- end -}}
+
 {{- define "infra-operator.serviceAccountName" -}}
 {{- $root := index . 0 -}}
 {{- $component := index . 1 -}}

@@ -11,7 +11,7 @@ import { temporalConnectionOptions } from '../process/temporal-connection.js';
 import { WatcherRole } from './watcher-role.js';
 
 const config = loadConfig('watcher');
-let role: WatcherRole | undefined;
+let role: WatcherRole | undefined = undefined;
 // Serves the probes before connecting, so a Temporal slow to answer shows as not ready rather than dead.
 const probes = await startOperatorHttp(config.httpPort, {
   live: () => ({ ok: true, detail: 'event loop alive' }),

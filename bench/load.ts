@@ -9,7 +9,13 @@
  *   (defaults: 100,1000  600  10000; 0 skips the rest or the watcher part)
  *
  * BENCH_KINDS=SQSQueue runs one kind; BENCH_OUTPUT=<file> writes elsewhere
- * than bench/results.md, for a quick look that must not replace it.
+ * than bench/results.md, for a quick look that must not replace it;
+ * BENCH_PROCESSES=operator runs both parts in one process (operator/main.ts),
+ * where the watcher-alone part does not apply.
+ *
+ * Each load run has two floors: the creates made directly with the SDK, and
+ * the engine floor (engine-floor/run.ts), the same creates each made by the
+ * least workflow per resource, which is what Temporal alone costs.
  *
  * Knobs it uses are the operator's defaults, except RESYNC_SECONDS and
  * SWEEP_SECONDS, which the test harness lowers to seconds and this sets back
@@ -26,6 +32,7 @@ import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { workflowIdFor } from '../contract/identity.js';
 import { kubeClients, kubeConfigFromFiles } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
+import { engineFloor } from './engine-floor/run.js';
 import { pool, residentMiB } from './support.js';
 
 const sizes = (process.argv[2] ?? '100,1000').split(',').map(Number);
@@ -51,8 +58,10 @@ const ACTION_EVENTS = new Set([
   EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
 ]);
 
+/** BENCH_PROCESSES=operator: both parts in one process (operator/main.ts) instead of worker and watcher. */
+const singleProcess = process.env.BENCH_PROCESSES === 'operator';
 // The harness's short test intervals back to the defaults: drift checks at their real pace.
-const h = await startHarness({ RESYNC_SECONDS: '300', SWEEP_SECONDS: '300' });
+const h = await startHarness({ RESYNC_SECONDS: '300', SWEEP_SECONDS: '300' }, {}, singleProcess ? ['operator'] : ['worker', 'watcher']);
 const kube = kubeClients(kubeConfigFromFiles([h.stack.kubeconfigPath]));
 const awsClientConfig = {
   region: 'us-east-1',
@@ -105,8 +114,9 @@ interface Pids {
 
 async function pids(): Promise<Pids> {
   return {
-    worker: h.operator.pid('worker'),
-    watcher: h.operator.pid('watcher'),
+    // The one process stands for the worker: it runs the worker's part, and the watcher's beside it.
+    worker: h.operator.pid(singleProcess ? 'operator' : 'worker'),
+    watcher: singleProcess ? undefined : h.operator.pid('watcher'),
     temporal: await pidOf(`--port ${h.stack.ports.temporal}`),
     moto: await pidOf(`${h.stack.ports.moto}`),
   };
@@ -205,29 +215,36 @@ async function waitAllReady(kind: BenchKind, names: Set<string>, timeoutMs: numb
   return { readyAt, lists };
 }
 
-/** The floor: the same creates, made directly with the SDK through the same proxy, as many at once as the operator's activities. */
-async function floor(kind: BenchKind, names: string[]): Promise<{ ms: number; calls: number }> {
-  const callsBefore = h.proxy.calls.length;
-  const started = performance.now();
-  const tags = { 'aws-infra-operator.runner.codes/owner': 'bench', 'aws-infra-operator.runner.codes/cluster': 'bench' };
+const ownerTags = { 'aws-infra-operator.runner.codes/owner': 'bench', 'aws-infra-operator.runner.codes/cluster': 'bench' };
+
+/** One create as AWS needs it, made directly with the SDK: the unit of both floors. */
+async function createDirect(kind: BenchKind, name: string): Promise<void> {
+  if (kind === 'SQSQueue') {
+    await sqs.send(new CreateQueueCommand({ QueueName: name, tags: ownerTags }));
+  } else {
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    await s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: Object.entries(ownerTags).map(([Key, Value]) => ({ Key, Value })) } }));
+  }
+}
+
+async function deleteDirect(kind: BenchKind, names: string[]): Promise<void> {
   await pool(names, CONCURRENCY, async (name) => {
     if (kind === 'SQSQueue') {
-      await sqs.send(new CreateQueueCommand({ QueueName: name, tags }));
-    } else {
-      await s3.send(new CreateBucketCommand({ Bucket: name }));
-      await s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) } }));
-    }
-  });
-  const ms = performance.now() - started;
-  const calls = h.proxy.calls.length - callsBefore;
-  await pool(names, CONCURRENCY, async (name) => {
-    if (kind === 'SQSQueue') {
-      const url = `${h.proxy.url}/123456789012/${name}`;
-      await sqs.send(new DeleteQueueCommand({ QueueUrl: url })).catch(() => undefined);
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: `${h.proxy.url}/123456789012/${name}` })).catch(() => undefined);
     } else {
       await s3.send(new DeleteBucketCommand({ Bucket: name })).catch(() => undefined);
     }
   });
+}
+
+/** The floor: the same creates, made directly with the SDK through the same proxy, as many at once as the operator's activities. */
+async function floor(kind: BenchKind, names: string[]): Promise<{ ms: number; calls: number }> {
+  const callsBefore = h.proxy.calls.length;
+  const started = performance.now();
+  await pool(names, CONCURRENCY, (name) => createDirect(kind, name));
+  const ms = performance.now() - started;
+  const calls = h.proxy.calls.length - callsBefore;
+  await deleteDirect(kind, names);
   return { ms, calls };
 }
 
@@ -289,8 +306,13 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
   const tag = `${kind === 'SQSQueue' ? 'q' : 'b'}${size}-${Date.now().toString(36)}`;
   const names = Array.from({ length: size }, (_, i) => `bench-${tag}-${i}`);
   const floorResult = await floor(kind, names.map((name) => `floor-${name}`));
-
   const processes = await pids();
+  const engineNames = names.map((name) => `engine-${name}`);
+  const temporalCpuBeforeEngine = await cpuSeconds(processes.temporal);
+  const engine = await engineFloor(h.temporal, h.stack.temporalAddress, engineNames, (name) => createDirect(kind, name));
+  const engineTemporalCpu = (await cpuSeconds(processes.temporal)) - temporalCpuBeforeEngine;
+  await deleteDirect(kind, engineNames);
+
   const cpuBefore = await cpuOf(processes);
   const kubeBefore = await apiServerRequests();
   const callsBefore = h.proxy.calls.length;
@@ -325,6 +347,11 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
   say(`| all Ready | ${(totalMs / 1000).toFixed(1)} s |`);
   say(`| direct-SDK floor (same creates, ${CONCURRENCY} at once) | ${(floorResult.ms / 1000).toFixed(1)} s |`);
   say(`| ratio to the floor | ${(totalMs / floorResult.ms).toFixed(2)}x |`);
+  say(
+    `| engine floor (the same creates, each by the least workflow per resource: SignalWithStart, one activity, a timer; no Kubernetes) | ` +
+      `${(engine.ms / 1000).toFixed(1)} s, ${(engine.ms / floorResult.ms).toFixed(2)}x the SDK floor; CPU s per create: Temporal ${(engineTemporalCpu / size).toFixed(3)}, its worker ${(engine.workerCpuSeconds / size).toFixed(3)} |`,
+  );
+  say(`| ratio to the engine floor | ${(totalMs / engine.ms).toFixed(2)}x |`);
   say(`| per resource, create → Ready | p50 ${(percentile(perResource, 50) / 1000).toFixed(2)} s, p99 ${(percentile(perResource, 99) / 1000).toFixed(2)} s |`);
   say(`| resources per second | ${(size / (totalMs / 1000)).toFixed(1)} |`);
   say(`| AWS calls per create (naming this run's resources) | ${(ownCalls.length / size).toFixed(2)} (floor ${(floorResult.calls / size).toFixed(2)}): ${operations.join(', ')} |`);
@@ -333,8 +360,13 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
   say(`| Temporal history events per create | ${(histories.events / size).toFixed(1)} |`);
   say(`| Temporal actions per create | ${(histories.actions / size).toFixed(1)} |`);
   say(`| workflow-task timeouts (histories / worker log) | ${histories.workflowTaskTimeouts} / ${workerLogTimeouts() - logTimeoutsBefore} |`);
-  say(`| CPU seconds per resource (worker, watcher, Temporal, moto) | ${(cpu('worker') / size).toFixed(3)}, ${(cpu('watcher') / size).toFixed(3)}, ${(cpu('temporal') / size).toFixed(3)}, ${(cpu('moto') / size).toFixed(3)} |`);
-  say(`| RSS after (worker + watcher) | ${(await rssMiB(processes.worker)).toFixed(0)} + ${(await rssMiB(processes.watcher)).toFixed(0)} MiB |`);
+  if (singleProcess) {
+    say(`| CPU seconds per resource (operator, Temporal, moto) | ${(cpu('worker') / size).toFixed(3)}, ${(cpu('temporal') / size).toFixed(3)}, ${(cpu('moto') / size).toFixed(3)} |`);
+    say(`| RSS after (one process: worker and watcher parts) | ${(await rssMiB(processes.worker)).toFixed(0)} MiB |`);
+  } else {
+    say(`| CPU seconds per resource (worker, watcher, Temporal, moto) | ${(cpu('worker') / size).toFixed(3)}, ${(cpu('watcher') / size).toFixed(3)}, ${(cpu('temporal') / size).toFixed(3)}, ${(cpu('moto') / size).toFixed(3)} |`);
+    say(`| RSS after (worker + watcher) | ${(await rssMiB(processes.worker)).toFixed(0)} + ${(await rssMiB(processes.watcher)).toFixed(0)} MiB |`);
+  }
   say();
 }
 
@@ -364,7 +396,11 @@ async function atRest(): Promise<void> {
   say(`| Temporal history events | ${perResourceHour(events)} |`);
   say(`| AWS calls (all reads) | ${perResourceHour(calls.length)} |`);
   say(`| Kubernetes requests to our kinds, Events and Secrets (writes) | ${perResourceHour(sum(kubeRequests))} (${perResourceHour(sum(kubeRequests, WRITE_VERBS))}) |`);
-  say(`| RSS (worker + watcher) | ${(await rssMiB(processes.worker)).toFixed(0)} + ${(await rssMiB(processes.watcher)).toFixed(0)} MiB |`);
+  say(
+    singleProcess
+      ? `| RSS (one process) | ${(await rssMiB(processes.worker)).toFixed(0)} MiB |`
+      : `| RSS (worker + watcher) | ${(await rssMiB(processes.worker)).toFixed(0)} + ${(await rssMiB(processes.watcher)).toFixed(0)} MiB |`,
+  );
   say();
 }
 
@@ -436,6 +472,7 @@ try {
       ? `Operator: compiled (OPERATOR_DIST=${process.env.OPERATOR_DIST}), as the image runs it.`
       : 'Operator: from source through tsx (set OPERATOR_DIST to a tsc build to measure it as the image runs it).',
   );
+  say(`Processes: ${singleProcess ? 'one, both parts (BENCH_PROCESSES=operator, operator/main.ts)' : 'worker and watcher'}.`);
   say(`Knobs: operator defaults (worker slots from cores, watcher MAX_INFLIGHT_SIGNALS, sweep intervals) with RESYNC_SECONDS=300 and SWEEP_SECONDS=300 (the test harness lowers both); creates ${CONCURRENCY} at once for both the operator's objects and the floor.`);
   say();
   await dependentWake();
@@ -443,7 +480,7 @@ try {
     for (const size of sizes) await loadRun(kind, size);
   }
   if (restSeconds > 0) await atRest();
-  if (watcherObjects > 0) await watcherAt(watcherObjects);
+  if (watcherObjects > 0 && !singleProcess) await watcherAt(watcherObjects);
   await writeFile(output, `${lines.join('\n')}\n`);
 } finally {
   await h.teardown();

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { AwsProxy, type ProxyCall } from './aws-proxy.js';
 import { stackBinary } from './binaries.js';
-import { Operator } from './operator.js';
+import { Operator, type OperatorProcess } from './operator.js';
 import { startStack, type LocalStack, type StartStackOptions } from './stack.js';
 
 const run = promisify(execFile);
@@ -134,6 +134,8 @@ spec:
 export async function startHarness(
   operatorEnv: Record<string, string> = {},
   stackOptions: StartStackOptions = {},
+  /** The operator's processes: worker and watcher, or `operator` for both parts in one. */
+  processes: OperatorProcess[] = ['worker', 'watcher'],
 ): Promise<Harness> {
   const stack = await startStack(stackOptions);
   const kubectlPath = await stackBinary('kubectl');
@@ -150,7 +152,7 @@ export async function startHarness(
     taskQueue: `it-${randomUUID()}`,
     env: { RESYNC_SECONDS: '3', SWEEP_SECONDS: '2', WATCHDOG_SECONDS: '90', RELIST_SECONDS: '120', ...operatorEnv },
   });
-  await operator.start();
+  await operator.start(processes);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection });
 

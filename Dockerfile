@@ -26,5 +26,6 @@ USER 65532:65532
 # grown heap (--max-semi-space-size=2 --optimize-for-size): the watcher's
 # RSS at 10,000 objects stays under 150 MiB, the worker's is about a third
 # lower for about 8% more CPU. The watcher's Deployment runs
-# `node --max-semi-space-size=2 --optimize-for-size dist/watcher/main.js`.
+# `node --max-semi-space-size=2 --optimize-for-size dist/watcher/main.js`;
+# the chart's singleProcess, `dist/operator/main.js` (both parts in one).
 CMD ["node", "--max-semi-space-size=2", "--optimize-for-size", "dist/worker/main.js"]

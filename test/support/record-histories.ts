@@ -219,6 +219,28 @@ const paths: Path[] = [
   },
 ];
 
+/**
+ * The paths first recorded before engine-2026-12, recorded again under it:
+ * every run started since carries its marker, so these are what the runs in
+ * flight now replay, where the older files are what runs from before it do.
+ * reconcile-provisioning is not among them: its count of observes (five by
+ * the third backoff timer) does not hold under the patch, and its drive
+ * needs rewriting first.
+ */
+const RECORDED_AGAIN_UNDER_CURRENT_PATCH = [
+  'reconcile-create',
+  'reconcile-terminal',
+  'reconcile-retryable',
+  'reconcile-provider-wait',
+  'reconcile-continue-as-new',
+  'reconcile-vanished',
+];
+for (const name of RECORDED_AGAIN_UNDER_CURRENT_PATCH) {
+  const earlier = paths.find((p) => p.name === name);
+  if (!earlier) throw new Error(`no path ${name} to record again`);
+  paths.push({ ...earlier, name: `${name}-engine-2026-12` });
+}
+
 /** The commit this checkout is at; refuses one whose workflow or fake differ from it. */
 function landedCommit(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();

@@ -160,30 +160,27 @@ test('an exec credential plugin is run for the client certificate, once while it
   assert.deepEqual((await readFile(runs, 'utf8')).trim().split('\n'), ['ran'], 'one run for three requests');
 });
 
-test('a failing exec plugin is an error naming it and what it printed to stderr, never its credential output', async () => {
-  const path = join(scratch, 'failing-kubeconfig');
+/** A kubeconfig file in `scratch` whose user's credential comes from `sh -c script`, for an API server nothing listens on. */
+async function execPluginKubeconfig(name: string, script: string): Promise<string> {
+  const path = join(scratch, name);
   await writeFile(
     path,
     JSON.stringify({
       clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { exec: { command: 'sh', args: ['-c', 'echo expired session >&2; exit 3'] } } }],
+      users: [{ name: 'u', user: { exec: { command: 'sh', args: ['-c', script] } } }],
       contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'x',
     }),
   );
+  return path;
+}
+
+test('a failing exec plugin is an error naming it and what it printed to stderr, never its credential output', async () => {
+  const path = await execPluginKubeconfig('failing-kubeconfig', 'echo expired session >&2; exit 3');
   await assert.rejects(credentialsFor(kubeConfigFromFiles([path])), /exec plugin sh exited 3: expired session/);
 
   // A plugin that prints its token bare, not as an ExecCredential: the error says so without quoting it.
-  const bare = join(scratch, 'bare-token-kubeconfig');
-  await writeFile(
-    bare,
-    JSON.stringify({
-      clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-      users: [{ name: 'u', user: { exec: { command: 'sh', args: ['-c', 'echo SECRETTOKENVALUE'] } } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    }),
-  );
+  const bare = await execPluginKubeconfig('bare-token-kubeconfig', 'echo SECRETTOKENVALUE');
   await assert.rejects(credentialsFor(kubeConfigFromFiles([bare])), (error: unknown) => {
     assert.match(String(error), /printed no ExecCredential: its output is not JSON/);
     assert.doesNotMatch(String(error), /SECRETTOKE/, 'not even the start JSON.parse would quote');

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { API_GROUP, API_VERSION } from '../crds/index.js';
 import { workflowIdFor } from '../contract/identity.js';
 import { providerName, readyCondition, startHarness } from '../test/support/harness.js';
-import { pool } from './support.js';
+import { apiServerRequests, difference, historyCounts, pool, sum, WRITE_VERBS } from './support.js';
 
 const groups = Number(process.argv[2] ?? 200);
 const restSeconds = Number(process.argv[3] ?? 900);
@@ -51,12 +51,6 @@ const groupManifest = (name: string) => ({
   },
 });
 
-/** Temporal actions in the window, as bench/load.ts counts them, for one workflow. */
-async function actionsSince(workflowId: string, since: number): Promise<number> {
-  const history = await h.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).filter((event) => Number(event.eventTime?.seconds ?? 0) * 1000 >= since).length;
-}
-
 try {
   await h.until('provider Ready', async () => (await h.get('awsproviders', providerName))?.status?.ready === true, 120_000);
   await h.apply(JSON.stringify(vpc));
@@ -73,14 +67,17 @@ try {
   // One sweep interval first, so every workflow has gone to its safety-net sleep.
   await new Promise((resolve) => setTimeout(resolve, 330_000));
   const callsBefore = h.proxy.calls.length;
-  const kubeWritesBefore = kubeWrites(await h.kubectl(['get', '--raw', '/metrics']));
+  const kubeBefore = await apiServerRequests(h);
   const since = Date.now();
   await new Promise((resolve) => setTimeout(resolve, restSeconds * 1000));
   const calls = h.proxy.calls.slice(callsBefore);
-  const writes = kubeWrites(await h.kubectl(['get', '--raw', '/metrics'])) - kubeWritesBefore;
+  const writes = sum(difference(await apiServerRequests(h), kubeBefore), WRITE_VERBS);
   let events = 0;
+  let actions = 0;
   await pool(resources, 8, async ({ kind, name }) => {
-    events += await actionsSince(workflowIdFor({ kind, namespace: 'default', name }), since);
+    const counts = await historyCounts(h.temporal, workflowIdFor({ kind, namespace: 'default', name }), since);
+    events += counts.events;
+    actions += counts.actions;
   });
   const byOperation = new Map<string, number>();
   for (const call of calls) byOperation.set(call.operation, (byOperation.get(call.operation) ?? 0) + 1);
@@ -100,20 +97,10 @@ try {
   say(`| AWS calls (all reads) | ${perResourceHour(calls.length)}: ${[...byOperation.entries()].map(([operation, count]) => `${operation} ${count}`).join(', ') || 'none'} in ${restSeconds} s |`);
   say(`| plus the safety net's own look (one observe per resource-day) | 1/24 observe = 0.042 observes |`);
   say(`| Kubernetes writes (our kinds, Events, Secrets) | ${perResourceHour(writes)} |`);
-  say(`| Temporal history events (of which actions at most as many) | ${perResourceHour(events)} |`);
+  say(`| Temporal actions (history events) | ${perResourceHour(actions)} (${perResourceHour(events)}) |`);
   say();
   await writeFile(output, `${lines.join('\n')}\n`);
 } finally {
   await h.teardown();
 }
 
-/** POST, PUT, PATCH and DELETE requests the API server counted on our kinds, Events and Secrets. */
-function kubeWrites(metrics: string): number {
-  let total = 0;
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{') || !/verb="(POST|PUT|PATCH|DELETE)"/.test(line)) continue;
-    if (!(line.includes(`group="${API_GROUP}"`) || /resource="(events|secrets)"/.test(line)) || line.includes('customresourcedefinitions')) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}

@@ -27,13 +27,12 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, PutBucketTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import proto from '@temporalio/proto';
 import { API_GROUP, API_VERSION, kindDefinition } from '../crds/index.js';
 import { workflowIdFor } from '../contract/identity.js';
 import { kubeClients, kubeConfigFromFiles } from '../kube/client.js';
 import { providerName, startHarness } from '../test/support/harness.js';
 import { engineFloor } from './engine-floor/run.js';
-import { pool, residentMiB } from './support.js';
+import { apiServerRequests, difference, historyCounts, pool, residentMiB, sum, WRITE_VERBS, type HistoryCounts } from './support.js';
 
 const sizes = (process.argv[2] ?? '100,1000').split(',').map(Number);
 const restSeconds = Number(process.argv[3] ?? 600);
@@ -48,15 +47,6 @@ const benchKinds = (process.env.BENCH_KINDS ?? 'SQSQueue,S3Bucket').split(',') a
 /** BENCH_OUTPUT: where the results go; a partial run should not overwrite the committed ones. */
 const output = process.env.BENCH_OUTPUT ?? fileURLToPath(new URL('./results.md', import.meta.url));
 
-const EventType = proto.temporal.api.enums.v1.EventType;
-/** Events Temporal Cloud bills as one action each (local activities aside, see historyCounts). */
-const ACTION_EVENTS = new Set([
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-  EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-  EventType.EVENT_TYPE_TIMER_STARTED,
-  EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
-]);
 
 /** BENCH_PROCESSES=operator: both parts in one process (operator/main.ts) instead of worker and watcher. */
 const singleProcess = process.env.BENCH_PROCESSES === 'operator';
@@ -131,33 +121,6 @@ async function cpuOf(p: Pids): Promise<Record<keyof Pids, number>> {
   };
 }
 
-/**
- * The API server's own request counters (apiserver_request_total) for what
- * the operator works on (our kinds, Events, Secrets), summed by verb; its
- * Lease and the API server's own housekeeping are not resources' cost.
- */
-async function apiServerRequests(): Promise<Record<string, number>> {
-  const text = await h.kubectl(['get', '--raw', '/metrics']);
-  const byVerb: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const ours = line.includes(`group="${API_GROUP}"`) || /resource="(events|secrets)"/.test(line);
-    if (!ours || line.includes('resource="customresourcedefinitions"')) continue;
-    const verb = /verb="([A-Z]+)"/.exec(line)?.[1] ?? '?';
-    byVerb[verb] = (byVerb[verb] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return byVerb;
-}
-
-function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]));
-}
-
-const sum = (values: Record<string, number>, keys?: string[]) =>
-  Object.entries(values)
-    .filter(([key]) => !keys || keys.includes(key))
-    .reduce((total, [, value]) => total + value, 0);
-const WRITE_VERBS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 function manifest(kind: BenchKind, name: string): Record<string, unknown> {
   const spec = kind === 'SQSQueue' ? { queueName: name } : { bucketName: name };
@@ -248,43 +211,10 @@ async function floor(kind: BenchKind, names: string[]): Promise<{ ms: number; ca
   return { ms, calls };
 }
 
-interface HistoryCounts {
-  events: number;
-  actions: number;
-  workflowTaskTimeouts: number;
-}
-
-/**
- * Events and billable actions in one workflow's current run, from `since`
- * (ms since the epoch). Actions as Temporal Cloud counts them: a start, a
- * signal, an activity scheduled, a timer, a search-attribute upsert, and the
- * local activities of one workflow task together as one.
- */
-async function historyCounts(workflowId: string, since = 0): Promise<HistoryCounts> {
-  const history = await h.temporal.workflow.getHandle(workflowId).fetchHistory();
-  const counts: HistoryCounts = { events: 0, actions: 0, workflowTaskTimeouts: 0 };
-  let markersSinceTask = false;
-  for (const event of history.events ?? []) {
-    const at = Number(event.eventTime?.seconds ?? 0) * 1000;
-    if (at < since) continue;
-    counts.events++;
-    const type = event.eventType ?? EventType.EVENT_TYPE_UNSPECIFIED;
-    if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) counts.workflowTaskTimeouts++;
-    if (ACTION_EVENTS.has(type)) counts.actions++;
-    if (type === EventType.EVENT_TYPE_MARKER_RECORDED) {
-      if (!markersSinceTask) counts.actions++;
-      markersSinceTask = true;
-    } else if (type === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
-      markersSinceTask = false;
-    }
-  }
-  return counts;
-}
-
 async function historiesOf(kind: BenchKind, names: string[], since = 0): Promise<HistoryCounts> {
   const total: HistoryCounts = { events: 0, actions: 0, workflowTaskTimeouts: 0 };
   await pool(names, 8, async (name) => {
-    const counts = await historyCounts(workflowIdFor({ kind, namespace: NAMESPACE, name }), since);
+    const counts = await historyCounts(h.temporal, workflowIdFor({ kind, namespace: NAMESPACE, name }), since);
     total.events += counts.events;
     total.actions += counts.actions;
     total.workflowTaskTimeouts += counts.workflowTaskTimeouts;
@@ -314,7 +244,7 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
   await deleteDirect(kind, engineNames);
 
   const cpuBefore = await cpuOf(processes);
-  const kubeBefore = await apiServerRequests();
+  const kubeBefore = await apiServerRequests(h);
   const callsBefore = h.proxy.calls.length;
   const logTimeoutsBefore = workerLogTimeouts();
   const started = performance.now();
@@ -322,7 +252,7 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
   const { readyAt, lists } = await waitAllReady(kind, new Set(names), 1_800_000);
   const totalMs = Math.max(...readyAt.values()) - started;
   const cpuAfter = await cpuOf(processes);
-  const kubeRequests = difference(await apiServerRequests(), kubeBefore);
+  const kubeRequests = difference(await apiServerRequests(h), kubeBefore);
   const calls = h.proxy.calls.slice(callsBefore);
   const perResource = names.map((name) => (readyAt.get(name) ?? NaN) - (createdAt.get(name) ?? NaN));
   const histories = await historiesOf(kind, names);
@@ -373,11 +303,11 @@ async function loadRun(kind: BenchKind, size: number): Promise<void> {
 async function atRest(): Promise<void> {
   const resources = population.reduce((total, { names }) => total + names.length, 0);
   const processes = await pids();
-  const kubeBefore = await apiServerRequests();
+  const kubeBefore = await apiServerRequests(h);
   const callsBefore = h.proxy.calls.length;
   const since = Date.now();
   await new Promise((resolve) => setTimeout(resolve, restSeconds * 1000));
-  const kubeRequests = difference(await apiServerRequests(), kubeBefore);
+  const kubeRequests = difference(await apiServerRequests(h), kubeBefore);
   const calls = h.proxy.calls.slice(callsBefore);
   let events = 0;
   let actions = 0;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { parseMaxInFlight } from '../../watcher/dispatcher.js';
 import { loadConfig } from '../../process/config.js';
 import { pool } from '../support.js';
@@ -22,6 +22,9 @@ export interface EngineFloor {
 }
 
 let bundle: Promise<{ code: string }> | undefined;
+// The SDK's INFO lines (a worker's every state change) would interleave with the printed results.
+const quiet = new DefaultLogger('WARN');
+let runtimeInstalled = false;
 
 export async function engineFloor(
   temporal: Client,
@@ -29,7 +32,11 @@ export async function engineFloor(
   names: string[],
   createDirect: (name: string) => Promise<void>,
 ): Promise<EngineFloor> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quietLogger });
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: quiet });
+    runtimeInstalled = true;
+  }
+  bundle ??= bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)), logger: quiet });
   const config = loadConfig('worker');
   const taskQueue = `engine-floor-${randomUUID()}`;
   const connection = await NativeConnection.connect({ address: temporalAddress });
@@ -76,11 +83,3 @@ export async function engineFloor(
   return result;
 }
 
-const quietLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -2,8 +2,9 @@
  * The whole operator in one process: the worker's part (worker-role.ts) and
  * the watcher's (watcher-role.ts) sharing one Node.js runtime, one set of
  * Kubernetes connections and one Temporal client. For a small install this
- * saves the second process's runtime and Temporal client, about 80 MiB
- * (bench/results.md); the two-process layout stays for scaling workers
+ * saves the second process's runtime and Temporal client, about 85 MiB at
+ * 1,000 SQSQueues (bench/results-single-process.md against
+ * bench/results.md); the two-process layout stays for scaling workers
  * apart from the one leading watcher.
  *
  * With LEADER_ELECTION (the default) every replica runs a worker and the
